@@ -1,0 +1,160 @@
+/**
+ * The `ops` program: every command with its flags. Each action imports its
+ * task or command module only when it runs, so `ops --help` loads none of
+ * pg, PGlite, Kysely or openai.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ExitCode } from './core/errors.js';
+import { loadDotEnv } from './core/config.js';
+import type { GlobalFlags } from './commands/context.js';
+
+const VERSION = '0.1.0';
+
+function example(...lines: string[]): string {
+  return `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer.');
+  return Number(value);
+}
+
+function share(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a number from 0 to 1.');
+  return n;
+}
+
+function milliseconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 600_000) throw new InvalidArgumentError('expected milliseconds from 0 to 600000.');
+  return n;
+}
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('ops');
+  const globals = (): GlobalFlags => program.opts<GlobalFlags>();
+  const done = (code: number) => setExitCode(code);
+
+  program
+    .version(VERSION, '-V, --version')
+    .description('Scheduler-driven operations: each command is one idempotent task, recorded in task_logs.')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .option('-q, --quiet', 'only warnings and errors')
+    .option('-v, --verbose', 'debug logging')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText('after', example('ops demo', 'ops sync-centers', 'ops status', 'ops logs --task sync-centers --failed'));
+
+  program
+    .command('sync-centers')
+    .description('fetch centers from the location APIs and upsert them into centers')
+    .option('--deactivate-missing', 'set is_active = false on centers the API no longer lists')
+    .option('--dry-run', 'fetch and validate, write nothing to centers')
+    .addHelpText('after', example('LOCATION_SLUG_API_URL=https://loc/slugs LOCATION_DATA_API_URL=https://loc/data ops sync-centers', 'ops sync-centers --deactivate-missing --json'))
+    .action(async (opts) => {
+      const [{ runTasks }, { syncCenters }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/sync-centers.js')]);
+      done(await runTasks([{ task: syncCenters, options: { deactivateMissing: Boolean(opts.deactivateMissing), dryRun: Boolean(opts.dryRun) } }], globals()));
+    });
+
+  program
+    .command('status')
+    .description('the last run of every task: when, how long, outcome, counts')
+    .addHelpText('after', example('ops status', 'ops status --json | jq ".[] | select(.status != \\"success\\")"'))
+    .action(async () => {
+      const { statusCommand } = await import('./commands/status.js');
+      done(await statusCommand(globals()));
+    });
+
+  program
+    .command('logs')
+    .description('recent runs from task_logs, newest first')
+    .option('--task <name>', 'only this task')
+    .option('--run <run-id>', 'only this run')
+    .addOption(new Option('--limit <n>', 'how many runs').default(20).argParser(positiveInt))
+    .option('--failed', 'only failed, partial and interrupted runs')
+    .addHelpText('after', example('ops logs --task sync-centers --limit 20', 'ops logs --failed --json'))
+    .action(async (opts) => {
+      const { logsCommand } = await import('./commands/logs.js');
+      done(await logsCommand(globals(), { task: opts.task, runId: opts.run, limit: opts.limit, failedOnly: Boolean(opts.failed) }));
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations (forward only)')
+    .option('--status', 'list migrations and whether each is applied; change nothing')
+    .addHelpText('after', example('ops migrate', 'DATABASE_URL=postgres://ops@db/ops ops migrate --status'))
+    .action(async (opts) => {
+      const { migrateCommand } = await import('./commands/migrate.js');
+      done(await migrateCommand(globals(), { statusOnly: Boolean(opts.status) }));
+    });
+
+  program
+    .command('doctor')
+    .description('check settings, database, migrations, stale runs and every configured upstream')
+    .addHelpText('after', example('ops doctor', 'ops doctor --json'))
+    .action(async () => {
+      const { doctorCommand } = await import('./commands/doctor.js');
+      done(await doctorCommand(globals()));
+    });
+
+  program
+    .command('sandbox')
+    .description('start every simulator on loopback and print the variables that point ops at them')
+    .addOption(new Option('--centers <n>', 'seeded centers').default(25).argParser(positiveInt))
+    .addOption(new Option('--latency <ms>', 'latency added to every response').default(0).argParser(milliseconds))
+    .addOption(new Option('--error-rate <0..1>', 'share of requests answered 5xx').default(0).argParser(share))
+    .addOption(new Option('--rate-limit-rate <0..1>', 'share of requests answered 429 with Retry-After').default(0).argParser(share))
+    .addOption(new Option('--malformed-rate <0..1>', 'share of malformed records').default(0).argParser(share))
+    .addOption(new Option('--timeout-rate <0..1>', 'share of requests that never answer').default(0).argParser(share))
+    .option('--port <port>', 'first port to listen on (default: any free port)')
+    .addHelpText('after', example('ops sandbox --centers 50 --latency 200 --error-rate 0.1'))
+    .action(async (opts) => {
+      const { sandboxCommand } = await import('./commands/sandbox.js');
+      done(await sandboxCommand(globals(), opts));
+    });
+
+  program
+    .command('demo')
+    .description('start the sandbox, use a fresh embedded database, run every task, show what happened')
+    .addOption(new Option('--centers <n>', 'seeded centers').default(25).argParser(positiveInt))
+    .addHelpText('after', example('npx ops demo', 'ops demo --centers 10 --json'))
+    .action(async (opts) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      done(await demoCommand(globals(), { centers: opts.centers }));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  try {
+    loadDotEnv();
+  } catch (err) {
+    process.stderr.write(`ops: ${(err as Error).message}\n`);
+    return ExitCode.config;
+  }
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // An asked-for --help or --version ends here with 0; anything else is a usage error.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    throw err;
+  }
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`ops: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(ExitCode.failed);
+  },
+);

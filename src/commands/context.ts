@@ -1,0 +1,30 @@
+/** What every command gets from the global flags: output, and how to fail. */
+import { ConfigError, ExitCode, OpsError, errorMessage } from '../core/errors.js';
+import { Output } from '../core/output.js';
+
+export interface GlobalFlags {
+  json?: boolean;
+  color?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export function createOutput(flags: GlobalFlags): Output {
+  return new Output({ json: flags.json, color: flags.color, quiet: flags.quiet, verbose: flags.verbose });
+}
+
+/** Prints an error the way the operator needs it and returns the exit code. */
+export function reportError(output: Output, err: unknown): number {
+  if (err instanceof ConfigError) {
+    output.log.error(`configuration error: ${err.message}`, { variable: err.variable });
+    return ExitCode.config;
+  }
+  if (err instanceof OpsError) {
+    output.log.error(err.message);
+    return err.exitCode;
+  }
+  output.log.error(`internal error: ${errorMessage(err)} (a bug: please report it with this message)`, {
+    stack: err instanceof Error ? err.stack : undefined,
+  });
+  return ExitCode.failed;
+}

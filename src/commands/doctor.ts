@@ -1,0 +1,95 @@
+/**
+ * `ops doctor`: settings, database, migrations, stale runs and each configured
+ * upstream. Exits 1 when anything is wrong, so it can gate a deployment.
+ */
+import { readSettings } from '../core/config.js';
+import { ConfigError, ExitCode, errorMessage } from '../core/errors.js';
+import { runtimeSettings } from '../core/runtime-settings.js';
+import { taskLoaders } from '../tasks/registry.js';
+import { createOutput, type GlobalFlags } from './context.js';
+
+type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
+
+interface Check {
+  check: string;
+  verdict: Verdict;
+  detail: string;
+}
+
+async function timed<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${ms}ms`)), ms);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function doctorCommand(flags: GlobalFlags): Promise<number> {
+  const output = createOutput(flags);
+  const checks: Check[] = [];
+  const add = (check: string, verdict: Verdict, detail: string) => checks.push({ check, verdict, detail });
+
+  let runtime;
+  try {
+    runtime = readSettings(runtimeSettings);
+    add('settings: runtime', 'ok', runtime.databaseUrl ? 'DATABASE_URL set (Postgres)' : `embedded database in ${runtime.dataDir}`);
+  } catch (err) {
+    add('settings: runtime', 'fail', errorMessage(err));
+  }
+
+  const upstreams: Array<{ name: string; run: (signal: AbortSignal) => Promise<string> }> = [];
+  for (const [name, load] of Object.entries(taskLoaders)) {
+    const task = await load();
+    try {
+      const config = readSettings(task.settings);
+      add(`settings: ${name}`, 'ok', 'complete');
+      for (const c of task.checks?.(config) ?? []) if (!upstreams.some((u) => u.name === c.name)) upstreams.push(c);
+    } catch (err) {
+      // A task nobody configured is not an error; a malformed setting is.
+      const missing = err instanceof ConfigError && /is not set/.test(err.message);
+      add(`settings: ${name}`, missing ? 'skip' : 'fail', missing ? `not configured (${(err as ConfigError).variable} is not set)` : errorMessage(err));
+    }
+  }
+
+  if (runtime) {
+    const { openDatabase } = await import('../db/open.js');
+    const { pendingMigrations } = await import('../db/migrations.js');
+    const { findStaleRuns } = await import('../db/stale-runs.js');
+    try {
+      const handle = await openDatabase({ databaseUrl: runtime.databaseUrl, dataDir: runtime.dataDir, waitMs: runtime.lockWaitSeconds * 1000 });
+      try {
+        add('database', 'ok', `${handle.kind} at ${handle.location}`);
+        const pending = await pendingMigrations(handle.db);
+        add('migrations', pending.length ? 'warn' : 'ok', pending.length ? `${pending.length} pending: ${pending.join(', ')} (ops migrate, or the next task run, applies them)` : 'up to date');
+        if (!pending.length || !pending.includes('0001_task_logs')) {
+          const stale = await findStaleRuns(handle);
+          add('stale runs', stale.length ? 'warn' : 'ok', stale.length ? `${stale.length} run(s) left "running" by a dead process (marked interrupted by the next run of their task): ${stale.map((s) => `${s.task} ${s.run_id}`).join(', ')}` : 'none');
+        }
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      add('database', 'fail', errorMessage(err));
+    }
+  }
+
+  for (const upstream of upstreams) {
+    try {
+      add(`upstream: ${upstream.name}`, 'ok', await timed(8000, upstream.run));
+    } catch (err) {
+      add(`upstream: ${upstream.name}`, 'fail', errorMessage(err));
+    }
+  }
+
+  const failed = checks.some((c) => c.verdict === 'fail');
+  if (flags.json) output.printJson({ ok: !failed, checks });
+  else {
+    const c = output.color;
+    const mark: Record<Verdict, string> = { ok: c.green('ok  '), warn: c.yellow('warn'), fail: c.red('FAIL'), skip: c.gray('skip') };
+    for (const check of checks) output.print(`${mark[check.verdict]}  ${check.check.padEnd(28)} ${check.detail}`);
+    output.print(failed ? c.red('\nSomething is wrong: see FAIL above.') : c.green('\nAll good.'));
+  }
+  return failed ? ExitCode.failed : ExitCode.ok;
+}

@@ -1,0 +1,37 @@
+/** `ops status`: the newest run of every task, and its last success. */
+import { latestPerTask } from '../db/queries/task-logs.js';
+import { createOutput, type GlobalFlags } from './context.js';
+import { withStorage } from './storage.js';
+import { colorStatus, formatDuration, formatStats } from './summary.js';
+
+export function ago(date: Date | null | undefined, now = Date.now()): string {
+  if (!date) return 'never';
+  const s = Math.round((now - new Date(date).getTime()) / 1000);
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86_400)}d ago`;
+}
+
+export async function statusCommand(flags: GlobalFlags): Promise<number> {
+  const output = createOutput(flags);
+  return withStorage(output, async ({ db }) => {
+    const rows = await latestPerTask(db);
+    if (flags.json) {
+      output.printJson(rows);
+      return 0;
+    }
+    if (rows.length === 0) {
+      output.print('No runs recorded yet. Try: ops demo');
+      return 0;
+    }
+    const c = output.color;
+    for (const r of rows) {
+      output.print(
+        `${c.bold(r.task.padEnd(16))} ${colorStatus(c, r.status.padEnd(11))} ${ago(r.started_at).padEnd(9)} ${formatDuration(r.duration_ms).padStart(7)}  ` +
+          `${c.gray(`last success ${ago(r.last_success)}`)}  ${formatStats(r.stats)}${r.error ? c.red(`  ${r.error}`) : ''}`,
+      );
+    }
+    return 0;
+  });
+}

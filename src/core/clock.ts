@@ -1,0 +1,31 @@
+/** Time, injectable: tasks ask `ctx.now()` so that rules can be tested at any instant. */
+import { InterruptedError } from './errors.js';
+
+export type Clock = () => Date;
+
+export const systemClock: Clock = () => new Date();
+
+/** A clock fixed at OPS_NOW when set (tests, replays), else the system clock. */
+export function clockFromEnv(value: string | undefined): Clock {
+  if (!value) return systemClock;
+  const fixed = new Date(value);
+  if (Number.isNaN(fixed.getTime())) return systemClock;
+  const offset = fixed.getTime() - Date.now();
+  return () => new Date(Date.now() + offset);
+}
+
+/** Sleeps, but wakes with InterruptedError as soon as the signal fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new InterruptedError(String(signal.reason ?? 'abort')));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason instanceof InterruptedError ? signal.reason : new InterruptedError(String(signal?.reason ?? 'abort')));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

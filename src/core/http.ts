@@ -1,0 +1,131 @@
+/**
+ * The one HTTP client factory every integration uses: axios with a timeout,
+ * retries (network errors, 408, 429 honouring Retry-After, 5xx) through
+ * withRetry, and an optional per-host rate limit (p-throttle). Errors come out
+ * as UpstreamError with the status and a redacted URL; nothing here knows
+ * what the system is for.
+ */
+import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import pThrottle from 'p-throttle';
+import { UpstreamError } from './errors.js';
+import type { Logger } from './log.js';
+import { redact } from './redact.js';
+import { parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
+
+export interface HttpClientOptions {
+  /** Name used in errors and logs: "location API". */
+  system: string;
+  baseURL?: string;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+  retry?: Partial<RetryPolicy>;
+  /** At most this many requests per second to one host. */
+  ratePerSecond?: number;
+  log?: Logger;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  data: T;
+  headers: Record<string, unknown>;
+  attempts: number;
+}
+
+export interface RequestOptions {
+  params?: Record<string, string | number | boolean | undefined>;
+  signal?: AbortSignal;
+  /** Statuses that are answers, not errors (e.g. 404 for "gone"). */
+  acceptStatus?: number[];
+}
+
+export interface HttpClient {
+  get<T = unknown>(url: string, options?: RequestOptions): Promise<HttpResponse<T>>;
+  request<T = unknown>(method: string, url: string, body?: unknown, options?: RequestOptions): Promise<HttpResponse<T>>;
+}
+
+const RETRIABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET']);
+
+/** Turns an axios failure into an UpstreamError that says whether to retry. */
+export function classifyHttpError(system: string, error: unknown): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  if (error instanceof AxiosError) {
+    const where = `${(error.config?.method ?? 'get').toUpperCase()} ${redact(fullUrl(error.config?.baseURL, error.config?.url))}`;
+    if (error.response) {
+      const status = error.response.status;
+      const retriable = status === 408 || status === 429 || status >= 500;
+      const retryAfterMs = parseRetryAfter(error.response.headers as Record<string, unknown>);
+      return new UpstreamError(`${system}: ${where} answered ${status}${bodyHint(error.response.data)}`, { system, status, retriable, retryAfterMs }, { cause: error });
+    }
+    const code = error.code ?? 'ERROR';
+    const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(error.message);
+    return new UpstreamError(`${system}: ${where} ${timedOut ? 'timed out' : `failed (${code})`}`, { system, retriable: timedOut || RETRIABLE_CODES.has(code), code }, { cause: error });
+  }
+  return new UpstreamError(`${system}: ${redact(error instanceof Error ? error.message : String(error))}`, { system, retriable: false }, { cause: error });
+}
+
+function fullUrl(base: string | undefined, url: string | undefined): string {
+  if (!url) return base ?? '';
+  if (/^https?:\/\//.test(url) || !base) return url;
+  return base.replace(/\/+$/, '') + '/' + url.replace(/^\/+/, '');
+}
+
+function bodyHint(data: unknown): string {
+  if (data == null || data === '') return '';
+  const text = typeof data === 'string' ? data : JSON.stringify(data);
+  return `: ${redact(text.slice(0, 200))}`;
+}
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const instance: AxiosInstance = axios.create({
+    baseURL: options.baseURL,
+    timeout: options.timeoutMs ?? 15_000,
+    headers: { 'User-Agent': 'ops/0.1', Accept: 'application/json', ...options.headers },
+    // Every status is inspected by us, so that classification lives in one place.
+    validateStatus: () => true,
+    maxRedirects: 5,
+  });
+  const throttles = new Map<string, <T>(fn: () => Promise<T>) => Promise<T>>();
+  const throttled = <T>(host: string, fn: () => Promise<T>): Promise<T> => {
+    if (!options.ratePerSecond) return fn();
+    let throttle = throttles.get(host);
+    if (!throttle) {
+      const t = pThrottle({ limit: options.ratePerSecond, interval: 1000 });
+      throttle = <U>(f: () => Promise<U>) => t(f)();
+      throttles.set(host, throttle);
+    }
+    return throttle(fn);
+  };
+
+  async function request<T>(method: string, url: string, body: unknown, req: RequestOptions = {}): Promise<HttpResponse<T>> {
+    const host = new URL(fullUrl(options.baseURL, url)).host;
+    let attempts = 0;
+    return withRetry(
+      async () => {
+        attempts += 1;
+        let response: AxiosResponse<T>;
+        try {
+          response = await throttled(host, () => instance.request<T>({ method, url, data: body, params: req.params, signal: req.signal }));
+        } catch (error) {
+          if (req.signal?.aborted) throw error;
+          throw classifyHttpError(options.system, error);
+        }
+        const ok = (response.status >= 200 && response.status < 300) || req.acceptStatus?.includes(response.status);
+        if (!ok) {
+          throw classifyHttpError(options.system, new AxiosError(`status ${response.status}`, String(response.status), response.config, undefined, response));
+        }
+        return { status: response.status, data: response.data, headers: response.headers as Record<string, unknown>, attempts };
+      },
+      {
+        policy: options.retry,
+        signal: req.signal,
+        onRetry: ({ attempt, error, waitMs }) =>
+          options.log?.debug('retrying', { system: options.system, attempt, wait_ms: waitMs, reason: error instanceof Error ? error.message : String(error) }),
+      },
+    );
+  }
+
+  return {
+    get: (url, req) => request('GET', url, undefined, req),
+    request: (method, url, body, req) => request(method, url, body, req),
+  };
+}

@@ -1,0 +1,245 @@
+/**
+ * The runner: everything around a task's `run`. In order: settings validated
+ * (exit 78 before any work), storage opened and migrated, the task's lock
+ * taken (or the run recorded `skipped`), rows left `running` by a dead process
+ * marked `interrupted`, the task_logs row written, the task run with an
+ * AbortSignal, the outcome recorded and mapped to an exit code.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { readSettings, type Env, type Setting, type SettingsOf } from './config.js';
+import { BusyError, ExitCode, OpsError, errorMessage, isAbortError } from './errors.js';
+import type { Clock } from './clock.js';
+import type { Output } from './output.js';
+import { redact, redactDeep } from './redact.js';
+import { runtimeSettings } from './runtime-settings.js';
+import type { SignalScope } from './signals.js';
+import { isTaskResult, type ItemFailure, type RunStatus, type RuntimeConfig, type Stats, type TaskDefinition } from './task.js';
+
+/** Most failures kept on one task_logs row; the count is always exact. */
+export const MAX_RECORDED_FAILURES = 200;
+
+export interface RunStart {
+  runId: string;
+  task: string;
+  lockKey: string;
+  startedAt: Date;
+  host: string;
+  pid: number;
+  args: Record<string, unknown>;
+}
+
+export interface RunEnd {
+  runId: string;
+  status: Exclude<RunStatus, 'running'>;
+  finishedAt: Date;
+  durationMs: number;
+  stats: Stats;
+  error?: string;
+  failures: ItemFailure[];
+  failureCount: number;
+}
+
+export interface LockHolder {
+  runId: string;
+  host: string | null;
+  pid: number | null;
+  startedAt: Date;
+}
+
+/** What the runner needs from storage; src/db implements it for Postgres and the embedded database. */
+export interface RunStore<DB = unknown> {
+  readonly db: DB;
+  readonly kind: 'postgres' | 'embedded';
+  migrateToLatest(): Promise<string[]>;
+  pendingMigrations(): Promise<string[]>;
+  /** Takes the named lock, waiting up to waitMs; null when another run keeps it. */
+  acquireLock(key: string, waitMs: number, signal: AbortSignal): Promise<(() => Promise<void>) | null>;
+  /** Rows of this lock left `running` by a process that is gone; called while holding the lock. */
+  markStaleRuns(lockKey: string, foundBy: string, now: Date): Promise<number>;
+  runningHolder(lockKey: string): Promise<LockHolder | undefined>;
+  startRun(run: RunStart): Promise<void>;
+  finishRun(run: RunEnd): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RunSummary {
+  run_id: string;
+  task: string;
+  status: Exclude<RunStatus, 'running'>;
+  exit_code: number;
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  stats: Stats;
+  failures: ItemFailure[];
+  failure_count: number;
+  error?: string;
+  notes: string[];
+}
+
+export interface Prepared<S extends Record<string, Setting<any>>> {
+  runtime: RuntimeConfig;
+  config: SettingsOf<S>;
+}
+
+export interface RunnerDeps<DB> {
+  output: Output;
+  scope: SignalScope;
+  clock: Clock;
+  /** Opens (once per process) the storage. May throw BusyError when the embedded database is in use. */
+  store(runtime: RuntimeConfig): Promise<RunStore<DB>>;
+  /** Records a skipped run when storage itself could not be opened because another process holds it. */
+  recordSkippedElsewhere?(runtime: RuntimeConfig, run: RunStart & RunEnd): Promise<void>;
+}
+
+export function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Validates runtime and task settings; throws ConfigError naming the variable. */
+export function prepare<S extends Record<string, Setting<any>>>(task: TaskDefinition<any, S>, env: Env = process.env): Prepared<S> {
+  const runtime = readSettings(runtimeSettings, env);
+  const config = readSettings(task.settings, env);
+  return { runtime, config };
+}
+
+function exitCodeOf(status: RunSummary['status'], scope: SignalScope): number {
+  switch (status) {
+    case 'success':
+    case 'skipped':
+      return ExitCode.ok;
+    case 'partial':
+      return ExitCode.partial;
+    case 'interrupted':
+      return scope.exitCode();
+    default:
+      return ExitCode.failed;
+  }
+}
+
+export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
+  task: TaskDefinition<DB, S, O>,
+  options: O & { dryRun?: boolean },
+  prepared: Prepared<S>,
+  deps: RunnerDeps<DB>,
+): Promise<RunSummary> {
+  const { output, scope, clock } = deps;
+  const startedAt = clock();
+  const runId = newRunId(startedAt);
+  const lockKey = task.lockKey?.(options) ?? task.name;
+  const log = output.log.child({ task: task.name, run_id: runId });
+  const start: RunStart = {
+    runId,
+    task: task.name,
+    lockKey,
+    startedAt,
+    host: hostname(),
+    pid: process.pid,
+    args: redactDeep({ ...(options as Record<string, unknown>) }),
+  };
+  const failures: ItemFailure[] = [];
+  let failureCount = 0;
+  const notes: string[] = [];
+  const summarize = (end: RunEnd): RunSummary => ({
+    run_id: runId,
+    task: task.name,
+    status: end.status,
+    exit_code: exitCodeOf(end.status, scope),
+    started_at: startedAt.toISOString(),
+    finished_at: end.finishedAt.toISOString(),
+    duration_ms: end.durationMs,
+    stats: end.stats,
+    failures: end.failures,
+    failure_count: end.failureCount,
+    error: end.error,
+    notes,
+  });
+  const ended = (status: RunEnd['status'], stats: Stats, error?: string): RunEnd => {
+    const finishedAt = clock();
+    return { runId, status, finishedAt, durationMs: finishedAt.getTime() - startedAt.getTime(), stats, error: error && redact(error), failures: redactDeep(failures), failureCount };
+  };
+
+  let store: RunStore<DB>;
+  try {
+    store = await deps.store(prepared.runtime);
+  } catch (err) {
+    if (err instanceof BusyError) {
+      const end = ended('skipped', {}, err.message);
+      log.info('skipped: another ops process is using the embedded database', { reason: err.message });
+      await deps.recordSkippedElsewhere?.(prepared.runtime, { ...start, ...end }).catch((e) => log.warn('could not record the skipped run', { reason: errorMessage(e) }));
+      return summarize(end);
+    }
+    throw err;
+  }
+
+  const release = await store.acquireLock(lockKey, prepared.runtime.lockWaitSeconds * 1000, scope.signal);
+  if (!release) {
+    const holder = await store.runningHolder(lockKey);
+    const reason = holder
+      ? `another run holds the lock "${lockKey}": ${holder.runId} on ${holder.host ?? '?'} pid ${holder.pid ?? '?'} since ${holder.startedAt.toISOString()}`
+      : `another run holds the lock "${lockKey}"`;
+    const end = ended('skipped', {}, reason);
+    await store.startRun(start);
+    await store.finishRun(end);
+    log.info('skipped', { reason });
+    return summarize(end);
+  }
+
+  try {
+    const stale = await store.markStaleRuns(lockKey, runId, clock());
+    if (stale > 0) log.warn('marked runs left running by a process that died as interrupted', { count: stale });
+    await store.startRun(start);
+    log.info('started', { dry_run: Boolean(options.dryRun) });
+    const progress = await output.progress(task.name, log);
+    let end: RunEnd;
+    try {
+      const result = await task.run(
+        {
+          task: task.name,
+          runId,
+          db: store.db,
+          config: prepared.config,
+          runtime: prepared.runtime,
+          log,
+          progress,
+          signal: scope.signal,
+          dryRun: Boolean(options.dryRun),
+          now: clock,
+          failures,
+          get failureCount() {
+            return failureCount;
+          },
+          failItem(item, reason) {
+            failureCount += 1;
+            if (failures.length < MAX_RECORDED_FAILURES) failures.push({ item: redact(item), reason: redact(reason) });
+            log.warn('item failed', { item, reason });
+          },
+          note: (line) => void notes.push(line),
+        },
+        options,
+      );
+      const { stats, status, error } = isTaskResult(result) ? result : { stats: result, status: undefined, error: undefined };
+      if (scope.signal.aborted) end = ended('interrupted', stats, `interrupted by ${scope.received() ?? 'signal'}`);
+      else end = ended(status ?? (failureCount > 0 ? 'partial' : 'success'), stats, error);
+    } catch (err) {
+      if (scope.signal.aborted || isAbortError(err)) {
+        end = ended('interrupted', {}, `interrupted by ${scope.received() ?? 'signal'}`);
+      } else {
+        const internal = !(err instanceof OpsError);
+        const message = internal ? `internal error: ${errorMessage(err)} (a bug: report it with run id ${runId})` : errorMessage(err);
+        if (internal && err instanceof Error) log.debug('stack', { stack: err.stack });
+        end = ended('failed', {}, message);
+      }
+    } finally {
+      progress.stop();
+    }
+    await store.finishRun(end);
+    const level = end.status === 'success' ? 'info' : end.status === 'partial' || end.status === 'interrupted' ? 'warn' : 'error';
+    log[level]('finished', { status: end.status, duration_ms: end.durationMs, stats: end.stats, failures: end.failureCount, error: end.error });
+    return summarize(end);
+  } finally {
+    await release();
+  }
+}

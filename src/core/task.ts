@@ -1,0 +1,77 @@
+/**
+ * The task contract. A task declares its name, settings and options, and a
+ * `run(ctx, options)` that does the work and returns its counts. Item-level
+ * problems go through `ctx.failItem` (the run becomes partial); only a failure
+ * of the whole run is thrown. Locks, the task_logs row, signals and the exit
+ * code belong to the runner, never to the task.
+ */
+import type { Clock } from './clock.js';
+import type { Setting, SettingsOf } from './config.js';
+import type { Logger } from './log.js';
+import type { Progress } from './output.js';
+import type { runtimeSettings } from './runtime-settings.js';
+
+export type Stats = Record<string, unknown>;
+
+export interface ItemFailure {
+  item: string;
+  reason: string;
+}
+
+export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'skipped' | 'interrupted';
+
+export type RuntimeConfig = SettingsOf<typeof runtimeSettings>;
+
+export interface TaskContext<DB, Config> {
+  task: string;
+  runId: string;
+  db: DB;
+  config: Config;
+  runtime: RuntimeConfig;
+  log: Logger;
+  progress: Progress;
+  /** Fires on SIGTERM/SIGINT: stop between items, the runner records `interrupted`. */
+  signal: AbortSignal;
+  dryRun: boolean;
+  now: Clock;
+  /** Records an item that failed, with its reason; the run ends `partial`. */
+  failItem(item: string, reason: string): void;
+  readonly failures: readonly ItemFailure[];
+  /** Exact count of failed items (the list above is capped). */
+  readonly failureCount: number;
+  /** Lines printed under the summary for a person (where the files are, …). */
+  note(line: string): void;
+}
+
+export interface TaskResult {
+  stats: Stats;
+  /** Overrides the status derived from failures (e.g. every item failed → failed). */
+  status?: 'success' | 'partial' | 'failed';
+  /** Why, when status is failed. */
+  error?: string;
+}
+
+export interface TaskDefinition<DB = any, S extends Record<string, Setting<any>> = Record<string, Setting<any>>, O = any> {
+  name: string;
+  summary: string;
+  settings: S;
+  /** The lock that keeps two runs from overlapping; the task name by default. */
+  lockKey?: (options: O) => string;
+  run(ctx: TaskContext<DB, SettingsOf<S>>, options: O): Promise<Stats | TaskResult>;
+  /** Reachability checks of the outside systems this task uses, for `ops doctor`. */
+  checks?(config: SettingsOf<S>): HealthCheck[];
+}
+
+export interface HealthCheck {
+  name: string;
+  /** Resolves with a short detail ("200 in 45ms") or throws with the reason. */
+  run(signal: AbortSignal): Promise<string>;
+}
+
+export function defineTask<DB, S extends Record<string, Setting<any>>, O>(definition: TaskDefinition<DB, S, O>): TaskDefinition<DB, S, O> {
+  return definition;
+}
+
+export function isTaskResult(value: Stats | TaskResult): value is TaskResult {
+  return typeof value === 'object' && value !== null && 'stats' in value && typeof (value as TaskResult).stats === 'object';
+}

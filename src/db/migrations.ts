@@ -1,0 +1,33 @@
+/**
+ * Forward-only migrations, listed in code (not read from a folder at run time)
+ * so that they work the same from src/, dist/ and a bundle.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import * as m0001 from '../../migrations/0001_task_logs.js';
+import * as m0002 from '../../migrations/0002_centers.js';
+
+const migrations: Record<string, Migration> = {
+  '0001_task_logs': m0001,
+  '0002_centers': m0002,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export function migrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider, migrationTableName: 'ops_migrations', migrationLockTableName: 'ops_migrations_lock' });
+}
+
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const { error, results } = await migrator(db).migrateToLatest();
+  if (error) throw new Error(`migration failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export async function migrationStatus(db: Kysely<any>): Promise<Array<{ name: string; executedAt?: Date }>> {
+  const list = await migrator(db).getMigrations();
+  return list.map((m) => ({ name: m.name, executedAt: m.executedAt }));
+}
+
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  return (await migrationStatus(db)).filter((m) => !m.executedAt).map((m) => m.name);
+}

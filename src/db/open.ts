@@ -1,0 +1,135 @@
+/**
+ * Opens storage: Kysely over `pg` when DATABASE_URL is set, over the embedded
+ * PGlite under OPS_DATA_DIR when it is not. Same migrations and queries on
+ * both. Each backend brings the lock that fits it: a session advisory lock on
+ * a dedicated connection (Postgres frees it when the process dies), or, on the
+ * embedded database, the folder lock that already keeps every other process out.
+ */
+import { join, resolve } from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import { OpsError } from '../core/errors.js';
+import { sleep } from '../core/clock.js';
+import { redact } from '../core/redact.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+
+export type Release = () => Promise<void>;
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  kind: 'postgres' | 'embedded';
+  /** Where the data lives, safe to print. */
+  location: string;
+  /** Takes a named lock, waiting up to waitMs; null when another run keeps it. */
+  acquireLock(key: string, waitMs: number, signal?: AbortSignal): Promise<Release | null>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  /** How long to wait for the embedded database's folder lock. */
+  waitMs: number;
+  signal?: AbortSignal;
+  /** Longest a single statement may run (Postgres). */
+  statementTimeoutMs?: number;
+}
+
+// Our advisory locks live under one class id, so they never collide with an application's.
+const LOCK_NAMESPACE = 0x6f7073; // "ops"
+const LOCK_POLL_MS = 200;
+
+export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openEmbedded(options);
+}
+
+async function openPostgres(url: string, options: OpenOptions): Promise<DatabaseHandle> {
+  const { default: pg } = await import('pg');
+  // int8 and numeric as numbers, as on the embedded database (our values fit).
+  const types = {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === 20 || oid === 1700) return (value: string) => (value === null ? null : Number(value));
+      return pg.types.getTypeParser(oid, format);
+    },
+  };
+  const statementTimeout = options.statementTimeoutMs ?? 60_000;
+  const config = { connectionString: url, types, statement_timeout: statementTimeout, lock_timeout: 10_000, application_name: 'ops', connectionTimeoutMillis: 10_000 };
+  const pool = new pg.Pool({ ...config, max: 10 });
+  pool.on('error', () => {}); // an idle client's error surfaces on its next query
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new OpsError(`cannot connect to the database at ${redact(url)}: ${redact((err as Error).message)}`);
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+
+  async function acquireLock(key: string, waitMs: number, signal?: AbortSignal): Promise<Release | null> {
+    // A dedicated connection: the lock lives exactly as long as it does.
+    const client = new pg.Client({ ...config, statement_timeout: 0 });
+    client.on('error', () => {});
+    await client.connect();
+    const deadline = Date.now() + waitMs;
+    try {
+      for (;;) {
+        const { rows } = await client.query('select pg_try_advisory_lock($1::int, hashtext($2)) as ok', [LOCK_NAMESPACE, key]);
+        if (rows[0].ok) break;
+        if (Date.now() >= deadline) {
+          await client.end();
+          return null;
+        }
+        await sleep(LOCK_POLL_MS, signal);
+      }
+    } catch (err) {
+      await client.end().catch(() => {});
+      throw err;
+    }
+    return async () => {
+      await client.query('select pg_advisory_unlock($1::int, hashtext($2))', [LOCK_NAMESPACE, key]).catch(() => {});
+      await client.end().catch(() => {});
+    };
+  }
+
+  return { db, kind: 'postgres', location: redact(url), acquireLock, close: () => db.destroy() };
+}
+
+async function openEmbedded(options: OpenOptions): Promise<DatabaseHandle> {
+  const dir = resolve(options.dataDir);
+  // Before opening: a second process on the same folder would lose committed rows.
+  const folderLock = await acquireDataDirLock(dir, options.waitMs, options.signal);
+  let db: Kysely<Database>;
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pglite = await PGlite.create(join(dir, 'pglite'));
+    db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  } catch (err) {
+    folderLock.release();
+    throw new OpsError(`cannot open the embedded database in ${dir}: ${(err as Error).message}`);
+  }
+  // The folder lock already excludes other processes; within this one, runs are
+  // kept apart by name.
+  const held = new Set<string>();
+  async function acquireLock(key: string, waitMs: number, signal?: AbortSignal): Promise<Release | null> {
+    const deadline = Date.now() + waitMs;
+    while (held.has(key)) {
+      if (Date.now() >= deadline) return null;
+      await sleep(LOCK_POLL_MS, signal);
+    }
+    held.add(key);
+    return async () => void held.delete(key);
+  }
+  return {
+    db,
+    kind: 'embedded',
+    location: dir,
+    acquireLock,
+    close: async () => {
+      try {
+        await db.destroy();
+      } finally {
+        folderLock.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/** The runner's storage (core/runner RunStore) on top of an open database. */
+import type { RunStore } from '../core/runner.js';
+import { migrateToLatest, pendingMigrations } from './migrations.js';
+import type { DatabaseHandle } from './open.js';
+import * as taskLogs from './queries/task-logs.js';
+import type { Database } from './schema.js';
+import type { Kysely } from 'kysely';
+
+export function createRunStore(handle: DatabaseHandle): RunStore<Kysely<Database>> & { handle: DatabaseHandle } {
+  const { db } = handle;
+  return {
+    handle,
+    db,
+    kind: handle.kind,
+    migrateToLatest: () => migrateToLatest(db),
+    pendingMigrations: () => pendingMigrations(db),
+    acquireLock: (key, waitMs, signal) => handle.acquireLock(key, waitMs, signal),
+    // On the embedded database this process holds the folder lock, so every
+    // `running` row is a dead process's; on Postgres only this lock's rows are known dead.
+    markStaleRuns: (lockKey, foundBy, now) => taskLogs.markStaleRuns(db, handle.kind === 'embedded' ? undefined : lockKey, foundBy, now),
+    runningHolder: (lockKey) => taskLogs.runningHolder(db, lockKey),
+    startRun: (run) => taskLogs.insertRun(db, run),
+    finishRun: (run) => taskLogs.finishRun(db, run),
+    close: () => handle.close(),
+  };
+}

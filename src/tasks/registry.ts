@@ -1,0 +1,9 @@
+/**
+ * Every task, by name, loaded on demand. `ops doctor` walks this list; a new
+ * task is one file in src/tasks plus one line here and its command in cli.ts.
+ */
+import type { TaskDefinition } from '../core/task.js';
+
+export const taskLoaders: Record<string, () => Promise<TaskDefinition<any, any, any>>> = {
+  'sync-centers': async () => (await import('./sync-centers.js')).syncCenters,
+};
