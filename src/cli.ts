@@ -31,6 +31,16 @@ function milliseconds(value: string): number {
   return n;
 }
 
+function batchOptions(opts: Record<string, unknown>) {
+  return {
+    centers: opts.centers as string[] | undefined,
+    limit: opts.limit as number | undefined,
+    concurrency: opts.concurrency as number | undefined,
+    resume: opts.resume as string | undefined,
+    dryRun: Boolean(opts.dryRun),
+  };
+}
+
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('ops');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
@@ -46,7 +56,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .addHelpText('after', example('ops demo', 'ops sync-centers', 'ops status', 'ops logs --task sync-centers --failed'));
+    .addHelpText('after', example('ops demo', 'ops sync-centers', 'ops run-batch --concurrency 8', 'ops status', 'ops logs --task sync-centers --failed'));
 
   program
     .command('sync-centers')
@@ -57,6 +67,51 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (opts) => {
       const [{ runTasks }, { syncCenters }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/sync-centers.js')]);
       done(await runTasks([{ task: syncCenters, options: { deactivateMissing: Boolean(opts.deactivateMissing), dryRun: Boolean(opts.dryRun) } }], globals()));
+    });
+
+  const batchFlags = (cmd: Command) =>
+    cmd
+      .option('--centers <slugs>', 'only these centers (comma-separated slugs)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .addOption(new Option('--limit <n>', 'at most this many centers').argParser(positiveInt))
+      .addOption(new Option('--concurrency <n>', 'centers asked at once (default BATCH_CONCURRENCY, 5)').argParser(positiveInt))
+      .option('--dry-run', 'print the prompts; call nothing, write nothing');
+
+  batchFlags(program.command('run-batch'))
+    .description('ask the LLM for local events of every active center; one CSV per center; tracked in batch_runs')
+    .option('--resume <run-id>', 'only the centers that did not succeed in that run')
+    .addHelpText('after', example('ops run-batch', 'ops run-batch --centers austin-tx,boise-id --limit 10 --concurrency 8', 'ops run-batch --dry-run', 'ops run-batch --resume 20261125-020000-a1b2c3'))
+    .action(async (opts) => {
+      const [{ runTasks }, { runBatch }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/run-batch.js')]);
+      done(await runTasks([{ task: runBatch, options: batchOptions(opts) }], globals()));
+    });
+
+  batchFlags(program.command('sync-and-run'))
+    .description('sync-centers, then run-batch (one task_logs row each); the batch runs even if the sync was partial')
+    .option('--deactivate-missing', 'set is_active = false on centers the API no longer lists')
+    .addHelpText('after', example('ops sync-and-run', 'ops sync-and-run --concurrency 10 --json'))
+    .action(async (opts) => {
+      const [{ runTasks }, { syncCenters }, { runBatch }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/sync-centers.js'), import('./tasks/run-batch.js')]);
+      done(
+        await runTasks(
+          [
+            { task: syncCenters, options: { deactivateMissing: Boolean(opts.deactivateMissing), dryRun: Boolean(opts.dryRun) } },
+            { task: runBatch, options: { ...batchOptions(opts), trigger: 'sync-and-run' } },
+          ],
+          globals(),
+        ),
+      );
+    });
+
+  program
+    .command('batch-status')
+    .description('progress and outcome of a batch run, center by center')
+    .argument('[run-id]', 'the run (see ops logs --task run-batch)')
+    .option('--latest', 'the newest run')
+    .addHelpText('after', example('ops batch-status --latest', 'ops batch-status 20261125-020000-a1b2c3 --json'))
+    .action(async (runId: string | undefined, opts) => {
+      if (!runId && !opts.latest) throw new CommanderError(ExitCode.usage, 'ops.missingRun', 'error: give a run id or --latest\n(run with --help for usage)');
+      const { batchStatusCommand } = await import('./commands/batch-status.js');
+      done(await batchStatusCommand(globals(), { runId, latest: Boolean(opts.latest) }));
     });
 
   program
@@ -144,6 +199,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (err instanceof CommanderError) {
       // An asked-for --help or --version ends here with 0; anything else is a usage error.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+      if (err.code.startsWith('ops.')) process.stderr.write(`${err.message}\n`);
       return ExitCode.usage;
     }
     throw err;

@@ -102,6 +102,7 @@ export function newRunId(now: Date): string {
 export function prepare<S extends Record<string, Setting<any>>>(task: TaskDefinition<any, S>, env: Env = process.env): Prepared<S> {
   const runtime = readSettings(runtimeSettings, env);
   const config = readSettings(task.settings, env);
+  task.validate?.(config);
   return { runtime, config };
 }
 

@@ -58,6 +58,8 @@ export interface TaskDefinition<DB = any, S extends Record<string, Setting<any>>
   /** The lock that keeps two runs from overlapping; the task name by default. */
   lockKey?: (options: O) => string;
   run(ctx: TaskContext<DB, SettingsOf<S>>, options: O): Promise<Stats | TaskResult>;
+  /** Checks across settings (one needed only when another has some value); throws ConfigError. */
+  validate?(config: SettingsOf<S>): void;
   /** Reachability checks of the outside systems this task uses, for `ops doctor`. */
   checks?(config: SettingsOf<S>): HealthCheck[];
 }

@@ -5,10 +5,12 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as m0001 from '../../migrations/0001_task_logs.js';
 import * as m0002 from '../../migrations/0002_centers.js';
+import * as m0003 from '../../migrations/0003_batch_runs.js';
 
 const migrations: Record<string, Migration> = {
   '0001_task_logs': m0001,
   '0002_centers': m0002,
+  '0003_batch_runs': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

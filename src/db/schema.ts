@@ -44,7 +44,73 @@ export interface CentersTable {
   last_seen_at: Timestamp | null;
 }
 
+export interface BatchRunsTable {
+  id: Generated<number>;
+  run_id: string;
+  status: string;
+  trigger: string;
+  resumed_from: string | null;
+  total_centers: ColumnType<number, number | undefined, number>;
+  processed_centers: ColumnType<number, number | undefined, number>;
+  successful_centers: ColumnType<number, number | undefined, number>;
+  failed_centers: ColumnType<number, number | undefined, number>;
+  events_found: ColumnType<number, number | undefined, number>;
+  events_dropped: ColumnType<number, number | undefined, number>;
+  provider: string;
+  model: string;
+  prompt_version: string;
+  tokens_in: ColumnType<number, number | undefined, number>;
+  tokens_out: ColumnType<number, number | undefined, number>;
+  estimated_cost: ColumnType<number, number | undefined, number>;
+  output_dir: string | null;
+  started_at: Timestamp;
+  completed_at: Timestamp | null;
+  error_message: string | null;
+}
+
+export interface BatchRunCentersTable {
+  run_id: string;
+  center_id: string;
+  slug: string;
+  status: string;
+  events_found: ColumnType<number, number | undefined, number>;
+  events_dropped: ColumnType<number, number | undefined, number>;
+  drop_reasons: JsonWithDefault<Array<{ index: number; name: string | null; reason: string }>>;
+  csv_path: string | null;
+  tokens_in: ColumnType<number, number | undefined, number>;
+  tokens_out: ColumnType<number, number | undefined, number>;
+  estimated_cost: ColumnType<number, number | undefined, number>;
+  attempts: ColumnType<number, number | undefined, number>;
+  error: string | null;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface DiscoveredEventsTable {
+  id: Generated<number>;
+  center_id: string;
+  name_key: string;
+  event_date: ColumnType<Date | string, string, string>;
+  venue_key: string;
+  name: string;
+  start_time: string | null;
+  end_time: string | null;
+  venue: string | null;
+  address: string | null;
+  city: string | null;
+  url: string | null;
+  category: string | null;
+  description: string | null;
+  first_run_id: string;
+  last_run_id: string;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+}
+
 export interface Database {
   task_logs: TaskLogsTable;
   centers: CentersTable;
+  batch_runs: BatchRunsTable;
+  batch_run_centers: BatchRunCentersTable;
+  discovered_events: DiscoveredEventsTable;
 }

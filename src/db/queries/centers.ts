@@ -92,3 +92,23 @@ export async function countCenters(db: Db): Promise<{ total: number; active: num
     .executeTakeFirstOrThrow();
   return { total: row.total, active: row.active };
 }
+
+export interface CenterSelection {
+  slugs?: string[];
+  centerIds?: string[];
+  limit?: number;
+}
+
+/** Active centers to run a batch for, in a stable order. */
+export async function listActiveCenters(db: Db, selection: CenterSelection = {}) {
+  let query = db
+    .selectFrom('centers')
+    .select(['center_id', 'center_name', 'slug', 'zip_code', 'city', 'state', 'country', 'radius'])
+    .where('is_active', '=', true)
+    .orderBy('slug')
+    .orderBy('center_id');
+  if (selection.slugs) query = query.where('slug', 'in', selection.slugs.length ? selection.slugs : ['\u0000']);
+  if (selection.centerIds) query = query.where('center_id', 'in', selection.centerIds.length ? selection.centerIds : ['\u0000']);
+  if (selection.limit) query = query.limit(selection.limit);
+  return query.execute();
+}

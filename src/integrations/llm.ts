@@ -1,0 +1,210 @@
+/**
+ * Chat completions through the official `openai` package, for OpenAI and for
+ * xAI Grok (OpenAI-compatible: only key, base URL and model differ). The
+ * package's own retries are off (they honour Retry-After without a cap and
+ * ignore the AbortSignal while sleeping); ours are capped and abortable.
+ */
+import type OpenAI from 'openai';
+import { UpstreamError, ValidationError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { parseRetryAfter, withRetry, type RetryVerdict } from '../core/retry.js';
+
+export type LlmProvider = 'openai' | 'grok';
+
+export interface LlmConfig {
+  provider: LlmProvider;
+  apiKey: string;
+  baseURL: string;
+  model: string;
+  timeoutMs: number;
+  attempts: number;
+  temperature: number;
+  /** Ask for json_schema structured output (turned off for a provider that refuses it). */
+  structuredOutput: boolean;
+}
+
+export interface JsonSchemaFormat {
+  name: string;
+  schema: Record<string, unknown>;
+}
+
+export interface Completion {
+  content: string;
+  finishReason: string | null;
+  refusal: string | null;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  attempts: number;
+}
+
+export interface CompleteRequest {
+  system: string;
+  user: string;
+  format?: JsonSchemaFormat;
+  signal?: AbortSignal;
+}
+
+const SYSTEM_NAME: Record<LlmProvider, string> = { openai: 'OpenAI', grok: 'xAI' };
+
+/** Retriable vs fatal for the LLM, decided here only. */
+export function classifyLlmError(error: unknown): RetryVerdict {
+  if (error instanceof UpstreamError) return { retriable: error.retriable, retryAfterMs: error.details.retryAfterMs };
+  return { retriable: false };
+}
+
+export class LlmClient {
+  private client: OpenAI | undefined;
+  private structured: boolean;
+
+  constructor(private readonly config: LlmConfig, private readonly log?: Logger) {
+    this.structured = config.structuredOutput;
+  }
+
+  get system(): string {
+    return SYSTEM_NAME[this.config.provider];
+  }
+
+  private async sdk(): Promise<OpenAI> {
+    if (!this.client) {
+      const { default: OpenAIClient } = await import('openai');
+      // apiKey and baseURL always explicit: an undefined key would fall back to OPENAI_API_KEY.
+      this.client = new OpenAIClient({ apiKey: this.config.apiKey, baseURL: this.config.baseURL, maxRetries: 0, timeout: this.config.timeoutMs });
+    }
+    return this.client;
+  }
+
+  /** Turns whatever the SDK threw into an UpstreamError that says whether to retry. */
+  async toUpstreamError(error: unknown): Promise<unknown> {
+    const { APIError, APIConnectionError, APIConnectionTimeoutError, APIUserAbortError } = await import('openai');
+    if (error instanceof APIUserAbortError) return error;
+    const system = this.system;
+    if (error instanceof APIConnectionTimeoutError) return new UpstreamError(`${system}: no answer within ${this.config.timeoutMs}ms`, { system, retriable: true, code: 'timeout' }, { cause: error });
+    if (error instanceof APIConnectionError) return new UpstreamError(`${system}: connection failed (${error.message})`, { system, retriable: true, code: 'connection' }, { cause: error });
+    if (error instanceof APIError) {
+      const status = error.status ?? 0;
+      const headers = error.headers ? Object.fromEntries(error.headers.entries()) : undefined;
+      // Out of credit is final: retrying only burns time.
+      const quota = error.code === 'insufficient_quota';
+      const retriable = !quota && (status === 408 || status === 409 || status === 429 || status >= 500);
+      return new UpstreamError(`${system}: ${status} ${error.message}`, { system, status, retriable, retryAfterMs: parseRetryAfter(headers), code: error.code ?? undefined }, { cause: error });
+    }
+    return error;
+  }
+
+  async complete(request: CompleteRequest): Promise<Completion> {
+    const sdk = await this.sdk();
+    let attempts = 0;
+    const call = async () => {
+      attempts += 1;
+      const body: OpenAI.ChatCompletionCreateParamsNonStreaming = {
+        model: this.config.model,
+        temperature: this.config.temperature,
+        messages: [
+          { role: 'system', content: request.system },
+          { role: 'user', content: request.user },
+        ],
+      };
+      if (request.format && this.structured) {
+        body.response_format = { type: 'json_schema', json_schema: { name: request.format.name, strict: true, schema: request.format.schema } };
+      }
+      try {
+        return await sdk.chat.completions.create(body, { signal: request.signal });
+      } catch (error) {
+        const converted = await this.toUpstreamError(error);
+        // A provider that does not take json_schema: ask again in plain text and parse.
+        if (converted instanceof UpstreamError && converted.details.status === 400 && this.structured && /response_format|json_schema/i.test(converted.message)) {
+          this.structured = false;
+          this.log?.warn('the provider refused structured output; parsing JSON from text from now on', { system: this.system });
+          throw new UpstreamError(converted.message, { ...converted.details, retriable: true, retryAfterMs: 0 });
+        }
+        throw converted;
+      }
+    };
+    const response = await withRetry(call, {
+      policy: { attempts: this.config.attempts },
+      signal: request.signal,
+      classify: classifyLlmError,
+      onRetry: ({ attempt, error, waitMs }) => this.log?.debug('retrying LLM call', { attempt, wait_ms: waitMs, reason: error instanceof Error ? error.message : String(error) }),
+    });
+    const choice = response.choices?.[0];
+    if (!choice) throw new ValidationError(`${this.system}: the response has no choices`);
+    return {
+      content: choice.message?.content ?? '',
+      finishReason: choice.finish_reason ?? null,
+      refusal: (choice.message as { refusal?: string | null } | undefined)?.refusal ?? null,
+      model: response.model ?? this.config.model,
+      promptTokens: response.usage?.prompt_tokens ?? 0,
+      completionTokens: response.usage?.completion_tokens ?? 0,
+      attempts,
+    };
+  }
+
+  /** One cheap call: is the provider there and does the key work? */
+  async probe(signal?: AbortSignal): Promise<string> {
+    const sdk = await this.sdk();
+    const started = Date.now();
+    try {
+      await sdk.models.list({ signal });
+    } catch (error) {
+      throw await this.toUpstreamError(error);
+    }
+    return `models listed in ${Date.now() - started}ms`;
+  }
+}
+
+/**
+ * JSON out of a model's text: bare, inside ```json fences, or after a sentence
+ * of prose. Throws ValidationError when there is none.
+ */
+export function extractJson(content: string): unknown {
+  const text = content.trim();
+  if (!text) throw new ValidationError('the response is empty');
+  try {
+    return JSON.parse(text);
+  } catch {
+    /* not bare JSON */
+  }
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(text);
+  if (fenced) {
+    try {
+      return JSON.parse(fenced[1].trim());
+    } catch {
+      /* a broken fence: try the braces below */
+    }
+  }
+  for (const open of ['{', '[']) {
+    const start = text.indexOf(open);
+    if (start < 0) continue;
+    const candidate = balanced(text, start);
+    if (candidate) {
+      try {
+        return JSON.parse(candidate);
+      } catch {
+        /* keep looking */
+      }
+    }
+  }
+  throw new ValidationError(`no parsable JSON in the response (${text.slice(0, 60).replace(/\s+/g, ' ')}…)`);
+}
+
+/** The substring from `start` to its matching close bracket, strings respected. */
+function balanced(text: string, start: number): string | undefined {
+  const stack: string[] = [];
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === '{' || ch === '[') stack.push(ch === '{' ? '}' : ']');
+    else if (ch === '}' || ch === ']') {
+      if (stack.pop() !== ch) return undefined;
+      if (stack.length === 0) return text.slice(start, i + 1);
+    }
+  }
+  return undefined;
+}

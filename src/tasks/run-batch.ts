@@ -1,0 +1,221 @@
+/**
+ * run-batch: for every active center, ask the LLM for local events, keep the
+ * valid ones, write one CSV per center and store the events; the run is
+ * tracked in batch_runs (counters true while it runs) and batch_run_centers.
+ * One transaction per center; a center that fails still gets its CSV (header
+ * only) and the batch goes on. An interrupted run can be resumed.
+ */
+import pLimit from 'p-limit';
+import type { Kysely } from 'kysely';
+import { errorMessage, InterruptedError, isAbortError, UsageError } from '../core/errors.js';
+import { defineTask, type TaskContext } from '../core/task.js';
+import { closeAbandonedRuns, createBatchRun, finishBatchRun, getBatchRun, recordCenterOutcome, skipPendingCenters, unsuccessfulCenterIds } from '../db/queries/batch-runs.js';
+import { listActiveCenters } from '../db/queries/centers.js';
+import { upsertEvents } from '../db/queries/discovered-events.js';
+import type { Database } from '../db/schema.js';
+import type { SettingsOf } from '../core/config.js';
+import { ValidationError } from '../core/errors.js';
+import { localEventsSchema, parseLocalEvents, type LocalEvent } from '../integrations/local-events.js';
+import type { LlmClient } from '../integrations/llm.js';
+import { csvPathFor, runFolder, writeCsv, type CsvRow } from './batch/csv.js';
+import { estimateCost, hasPrice, parsePriceTable, type PriceTable } from './batch/pricing.js';
+import { loadPromptTemplate, locationLine, renderPrompt, type PromptTemplate } from './batch/prompt.js';
+import { batchSettings, llmClientFrom, llmConfigFrom } from './batch/settings.js';
+
+export interface RunBatchOptions {
+  centers?: string[];
+  limit?: number;
+  concurrency?: number;
+  resume?: string;
+  dryRun?: boolean;
+  /** How the run was started: "cli", "sync-and-run", "resume". */
+  trigger?: string;
+}
+
+type Ctx = TaskContext<Kysely<Database>, SettingsOf<typeof batchSettings>>;
+type Center = Awaited<ReturnType<typeof listActiveCenters>>[number];
+
+function isoDate(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function promptFor(template: PromptTemplate, center: Center, ctx: Ctx): { system: string; user: string } {
+  const start = ctx.now();
+  const end = new Date(start.getTime() + ctx.config.windowDays * 86_400_000);
+  const values = { location: locationLine(center), radius: center.radius, start_date: isoDate(start), end_date: isoDate(end), max_events: ctx.config.maxEvents, center_name: center.center_name };
+  return { system: renderPrompt(template.system, values), user: renderPrompt(template.user, values) };
+}
+
+async function selectCenters(ctx: Ctx, options: RunBatchOptions): Promise<Center[]> {
+  const db = ctx.db;
+  if (options.resume) {
+    const previous = await getBatchRun(db, options.resume);
+    if (!previous) throw new UsageError(`--resume: there is no batch run "${options.resume}" (ops batch-status --latest shows the newest)`);
+    const ids = await unsuccessfulCenterIds(db, options.resume);
+    const centers = await listActiveCenters(db, { centerIds: ids, limit: options.limit });
+    if (centers.length < ids.length) ctx.note(`${ids.length - centers.length} center(s) of ${options.resume} are no longer active and are left out`);
+    return centers;
+  }
+  const centers = await listActiveCenters(db, { slugs: options.centers, limit: options.limit });
+  for (const slug of options.centers ?? []) {
+    if (!centers.some((c) => c.slug === slug)) ctx.failItem(slug, 'no active center with this slug');
+  }
+  return centers;
+}
+
+export const runBatch = defineTask({
+  name: 'run-batch',
+  summary: 'ask the LLM for local events of every active center; one CSV per center',
+  settings: batchSettings,
+  validate(config) {
+    llmConfigFrom(config);
+    parsePriceTable(config.prices);
+    loadPromptTemplate(config.promptFile || undefined);
+  },
+  checks: (config) => [{ name: `LLM (${config.provider})`, run: (signal) => llmClientFrom(config).probe(signal) }],
+  async run(ctx: Ctx, options: RunBatchOptions) {
+    const { config, signal } = ctx;
+    const template = loadPromptTemplate(config.promptFile || undefined);
+    const llmConfig = llmConfigFrom(config);
+    const prices = parsePriceTable(config.prices);
+
+    const abandoned = await closeAbandonedRuns(ctx.db, ctx.now());
+    if (abandoned.length) ctx.log.warn('batch runs left running by a process that died were marked interrupted', { runs: abandoned });
+
+    const centers = await selectCenters(ctx, options);
+    if (ctx.dryRun) {
+      for (const center of centers) {
+        const prompt = promptFor(template, center, ctx);
+        ctx.note(`--- ${center.slug} (${center.center_id}) · ${llmConfig.provider} ${llmConfig.model} · prompt ${template.version}\n${prompt.user}`);
+      }
+      return { centers: centers.length, dry_run: true, prompt_version: template.version };
+    }
+    if (centers.length === 0) {
+      ctx.note(options.resume ? `nothing to resume: every center of ${options.resume} succeeded` : 'no active centers: run ops sync-centers first');
+      return { centers: 0 };
+    }
+
+    const folder = runFolder(ctx.runtime.outputDir, ctx.runId);
+    await createBatchRun(ctx.db, {
+      runId: ctx.runId,
+      trigger: options.resume ? 'resume' : options.trigger ?? 'cli',
+      resumedFrom: options.resume ?? null,
+      provider: llmConfig.provider,
+      model: llmConfig.model,
+      promptVersion: template.version,
+      outputDir: folder,
+      startedAt: ctx.now(),
+      centers: centers.map((c) => ({ centerId: c.center_id, slug: c.slug })),
+    });
+    ctx.log.info('batch started', { centers: centers.length, model: llmConfig.model, prompt_version: template.version, concurrency: options.concurrency ?? config.concurrency });
+
+    const llm = llmClientFrom(config, ctx.log);
+    const totals = { succeeded: 0, failed: 0, events_found: 0, events_new: 0, events_dropped: 0, tokens_in: 0, tokens_out: 0, cost: 0 };
+    const taken = new Set<string>();
+    let done = 0;
+    const limit = pLimit(options.concurrency ?? config.concurrency);
+    ctx.progress.update({ done, total: centers.length, noun: 'center' });
+
+    await Promise.all(
+      centers.map((center) =>
+        limit(async () => {
+          if (signal.aborted) return;
+          const csvPath = csvPathFor(folder, center.slug, taken);
+          const outcome = await discoverForCenter(ctx, llm, template, prices, center, csvPath);
+          if (outcome) {
+            totals[outcome.ok ? 'succeeded' : 'failed'] += 1;
+            totals.events_found += outcome.found;
+            totals.events_new += outcome.inserted;
+            totals.events_dropped += outcome.dropped;
+            totals.tokens_in += outcome.tokensIn;
+            totals.tokens_out += outcome.tokensOut;
+            totals.cost += outcome.cost;
+          }
+          done += 1;
+          ctx.progress.update({ done, total: centers.length, noun: 'center', label: center.slug });
+        }),
+      ),
+    );
+
+    if (signal.aborted) {
+      const skipped = await skipPendingCenters(ctx.db, ctx.runId, 'interrupted before this center ran', ctx.now());
+      await finishBatchRun(ctx.db, ctx.runId, 'interrupted', ctx.now(), `interrupted: ${skipped} center(s) not run; ops run-batch --resume ${ctx.runId}`);
+      throw new InterruptedError();
+    }
+    const status = totals.failed === 0 ? 'completed' : totals.succeeded === 0 ? 'failed' : 'partial';
+    const error = status === 'failed' ? `every center failed (${totals.failed}); first reason: ${ctx.failures[0]?.reason ?? 'unknown'}` : null;
+    await finishBatchRun(ctx.db, ctx.runId, status, ctx.now(), error);
+
+    const cost = Math.round(totals.cost * 1e6) / 1e6;
+    ctx.note(`CSV files: ${folder}`);
+    ctx.note(`tokens ${totals.tokens_in} in / ${totals.tokens_out} out · estimated cost $${cost.toFixed(4)}${hasPrice(prices, llmConfig.model) ? '' : ` (no price known for ${llmConfig.model}: set LLM_PRICES)`}`);
+    ctx.note(`details: ops batch-status ${ctx.runId}${totals.failed ? ` · retry the failed: ops run-batch --resume ${ctx.runId}` : ''}`);
+    return {
+      stats: { centers: centers.length, ...totals, cost: undefined, estimated_cost_usd: cost },
+      status: status === 'failed' ? 'failed' : status === 'partial' ? 'partial' : 'success',
+      error: error ?? undefined,
+    };
+  },
+});
+
+interface CenterResult {
+  ok: boolean;
+  found: number;
+  inserted: number;
+  dropped: number;
+  tokensIn: number;
+  tokensOut: number;
+  cost: number;
+}
+
+/** One center, start to end. Returns undefined when interrupted (the center stays pending). */
+async function discoverForCenter(ctx: Ctx, llm: LlmClient, template: PromptTemplate, prices: PriceTable, center: Center, csvPath: string): Promise<CenterResult | undefined> {
+  const startedAt = ctx.now();
+  const prompt = promptFor(template, center, ctx);
+  let tokensIn = 0;
+  let tokensOut = 0;
+  let attempts = 0;
+  let model = '';
+  let events: LocalEvent[] = [];
+  let dropped: ReturnType<typeof parseLocalEvents>['dropped'] = [];
+  let failure: string | undefined;
+  try {
+    const completion = await llm.complete({ system: prompt.system, user: prompt.user, format: localEventsSchema, signal: ctx.signal });
+    ({ attempts, model } = completion);
+    tokensIn = completion.promptTokens;
+    tokensOut = completion.completionTokens;
+    if (completion.refusal) throw new ValidationError(`the model refused: ${completion.refusal}`);
+    if (completion.finishReason === 'length') throw new ValidationError('the answer was cut off (finish_reason "length"): truncated JSON');
+    ({ events, dropped } = parseLocalEvents(completion.content));
+  } catch (err) {
+    if (ctx.signal.aborted || isAbortError(err)) return undefined;
+    failure = errorMessage(err);
+  }
+  const cost = estimateCost(prices, model || llm.system, tokensIn, tokensOut);
+  const rows: CsvRow[] = events.map((e) => ({ center_id: center.center_id, center_name: center.center_name, ...e }));
+  // A failed center still gets its CSV: the header, no rows.
+  writeCsv(csvPath, failure ? [] : rows);
+  let inserted = 0;
+  await ctx.db.transaction().execute(async (trx) => {
+    if (!failure) inserted = await upsertEvents(trx, center.center_id, ctx.runId, events, ctx.now());
+    await recordCenterOutcome(trx, {
+      runId: ctx.runId,
+      centerId: center.center_id,
+      status: failure ? 'failed' : 'success',
+      eventsFound: events.length,
+      eventsDropped: dropped.length,
+      dropReasons: dropped,
+      csvPath,
+      tokensIn,
+      tokensOut,
+      cost,
+      attempts,
+      error: failure ?? null,
+      startedAt,
+      finishedAt: ctx.now(),
+    });
+  });
+  if (failure) ctx.failItem(center.slug, failure);
+  else if (dropped.length) ctx.log.info('invalid events dropped', { center: center.slug, dropped: dropped.length, first_reason: dropped[0].reason });
+  return { ok: !failure, found: events.length, inserted, dropped: dropped.length, tokensIn, tokensOut, cost };
+}
