@@ -11,7 +11,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       started_at    timestamptz not null,
       finished_at   timestamptz,
       duration_ms   integer,
-      stats         jsonb not null default '{}'::jsonb,
+      stats         json not null default '{}'::json,  -- json, not jsonb: keeps the task's order of counts
       failures      jsonb not null default '[]'::jsonb,
       failure_count integer not null default 0,
       error         text,

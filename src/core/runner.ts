@@ -127,7 +127,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
   deps: RunnerDeps<DB>,
 ): Promise<RunSummary> {
   const { output, scope, clock } = deps;
-  const startedAt = clock();
+  let startedAt = clock();
   const runId = newRunId(startedAt);
   const lockKey = task.lockKey?.(options) ?? task.name;
   const log = output.log.child({ task: task.name, run_id: runId });
@@ -189,6 +189,8 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
   }
 
   try {
+    // The run's clock starts once it holds its lock (opening the database is not its time).
+    startedAt = start.startedAt = clock();
     const stale = await store.markStaleRuns(lockKey, runId, clock());
     if (stale > 0) log.warn('marked runs left running by a process that died as interrupted', { count: stale });
     await store.startRun(start);

@@ -1,0 +1,127 @@
+/** Units of the runtime: redaction, settings, retry, safe names. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clearSecretsForTest, redact, redactDeep, registerSecret } from '../src/core/redact.js';
+import { readSettings, settings } from '../src/core/config.js';
+import { ConfigError, UpstreamError } from '../src/core/errors.js';
+import { parseRetryAfter, withRetry } from '../src/core/retry.js';
+import { toSafeFileName, unsafeSegmentReason } from '../src/core/safe-name.js';
+import { createLogger, memorySink } from '../src/core/log.js';
+
+test('redact masks registered secrets, URL passwords, api keys and bearer tokens', () => {
+  clearSecretsForTest();
+  registerSecret('hunter2-very-secret');
+  assert.equal(redact('key is hunter2-very-secret!'), 'key is ***!');
+  assert.equal(redact('postgres://ops:pa55word@db:5432/ops'), 'postgres://ops:***@db:5432/ops');
+  assert.equal(redact('GET /Rest/races?api_key=abc123&api_secret=def456&format=json'), 'GET /Rest/races?api_key=***&api_secret=***&format=json');
+  assert.equal(redact('Authorization: Bearer abcdefghijk'), 'Authorization: Bearer ***');
+  assert.equal(redact('used sk-proj-ABCDEFGH12345678'), 'used sk-***');
+  assert.deepEqual(redactDeep({ api_key: 'x1234', nested: { password: 'p', note: 'hunter2-very-secret' }, list: ['Bearer zzzzzzzz'] }), {
+    api_key: '***',
+    nested: { password: '***', note: '***' },
+    list: ['Bearer ***'],
+  });
+});
+
+test('a logger never writes a registered secret', () => {
+  clearSecretsForTest();
+  registerSecret('s3cr3t-token-value');
+  const sink = memorySink();
+  const log = createLogger(sink, 'debug');
+  log.info('calling with s3cr3t-token-value', { header: 'x s3cr3t-token-value', token: 'anything' });
+  const line = JSON.stringify(sink.records);
+  assert.ok(!line.includes('s3cr3t-token-value'), line);
+  assert.ok(!line.includes('anything'), 'a field named token is masked');
+});
+
+test('settings: defaults, parsing, and errors that name the variable', () => {
+  const spec = {
+    url: settings.url('SOME_URL', 'an endpoint', { required: 'for testing' }),
+    n: settings.int('SOME_N', 'a count', { min: 1, max: 10 }, { default: 5 }),
+    key: settings.secret('SOME_KEY', 'a key'),
+    mode: settings.oneOf('SOME_MODE', 'a mode', ['a', 'b'] as const, { default: 'a' }),
+  };
+  assert.deepEqual(readSettings(spec, { SOME_URL: 'https://x.test/api/' }), { url: 'https://x.test/api', n: 5, key: undefined, mode: 'a' });
+  assert.throws(() => readSettings(spec, {}), (e: unknown) => e instanceof ConfigError && e.variable === 'SOME_URL' && /not set \(for testing\)/.test(e.message));
+  assert.throws(() => readSettings(spec, { SOME_URL: 'https://x', SOME_N: '11' }), (e: unknown) => e instanceof ConfigError && e.variable === 'SOME_N' && /integer from 1 to 10, found "11"/.test(e.message));
+  assert.throws(() => readSettings(spec, { SOME_URL: 'https://x', SOME_MODE: 'c' }), /SOME_MODE is malformed: expected one of a, b/);
+  // A malformed secret is described, never shown.
+  const secretSpec = { key: settings.int('SECRET_NUMBER_KEY', 'a numeric key', { min: 0, max: 9 }, { secret: true }) };
+  assert.throws(
+    () => readSettings(secretSpec, { SECRET_NUMBER_KEY: 'topsecretvalue' }),
+    (e: unknown) => e instanceof ConfigError && !e.message.includes('topsecretvalue') && /14 characters \(not shown\)/.test(e.message),
+  );
+});
+
+test('withRetry retries retriable errors, honours Retry-After, stops on fatal ones', async () => {
+  let calls = 0;
+  const started = Date.now();
+  const value = await withRetry(
+    async () => {
+      calls += 1;
+      if (calls === 1) throw new UpstreamError('429', { system: 't', status: 429, retriable: true, retryAfterMs: 300 });
+      if (calls === 2) throw new UpstreamError('503', { system: 't', status: 503, retriable: true });
+      return 'ok';
+    },
+    { policy: { attempts: 3, minDelayMs: 10, maxDelayMs: 20 } },
+  );
+  assert.equal(value, 'ok');
+  assert.equal(calls, 3);
+  assert.ok(Date.now() - started >= 300, 'waited at least the Retry-After');
+
+  let fatalCalls = 0;
+  await assert.rejects(
+    withRetry(async () => {
+      fatalCalls += 1;
+      throw new UpstreamError('401', { system: 't', status: 401, retriable: false });
+    }),
+    /401/,
+  );
+  assert.equal(fatalCalls, 1);
+
+  let exhausted = 0;
+  await assert.rejects(
+    withRetry(
+      async () => {
+        exhausted += 1;
+        throw new UpstreamError('500', { system: 't', status: 500, retriable: true });
+      },
+      { policy: { attempts: 3, minDelayMs: 1, maxDelayMs: 2 } },
+    ),
+    /500/,
+  );
+  assert.equal(exhausted, 3);
+});
+
+test('withRetry caps a huge Retry-After and wakes up on abort', async () => {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error('stop')), 100);
+  const started = Date.now();
+  await assert.rejects(
+    withRetry(
+      async () => {
+        throw new UpstreamError('429', { system: 't', status: 429, retriable: true, retryAfterMs: 3_600_000 });
+      },
+      { signal: controller.signal, policy: { attempts: 3 } },
+    ),
+  );
+  assert.ok(Date.now() - started < 2000, 'the wait ended with the signal');
+});
+
+test('parseRetryAfter reads seconds, milliseconds and HTTP dates', () => {
+  assert.equal(parseRetryAfter({ 'retry-after': '2' }), 2000);
+  assert.equal(parseRetryAfter({ 'retry-after-ms': '150', 'retry-after': '2' }), 150);
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  assert.equal(parseRetryAfter({ 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }, now), 5000);
+  assert.equal(parseRetryAfter({}), undefined);
+});
+
+test('untrusted names: path tricks are refused, file names are safe', () => {
+  for (const bad of ['../../etc/x', 'a/b', 'a\\b', '..', '.hidden', 'x\u0000y', '']) assert.ok(unsafeSegmentReason(bad), bad);
+  for (const good of ['austin-tx', 'münchen-by', 'C-1042']) assert.equal(unsafeSegmentReason(good), undefined, good);
+  assert.equal(toSafeFileName('münchen-by'), 'munchen-by');
+  assert.equal(toSafeFileName('../../etc/x'), 'etc-x');
+  assert.equal(toSafeFileName('a/b'), 'a-b');
+  assert.equal(toSafeFileName('...'), 'unnamed');
+  assert.equal(toSafeFileName('東京'), 'unnamed');
+});
