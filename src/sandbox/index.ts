@@ -1,0 +1,48 @@
+/** Every simulator at once, and the variables that point `ops` at them. */
+import { startLlmSim, type LlmSim, type LlmSimOptions } from './llm-sim.js';
+import { startLocationSim, type LocationSim, type LocationSimOptions } from './location-sim.js';
+
+export interface Sandbox {
+  location: LocationSim;
+  llm: LlmSim;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface SandboxOptions {
+  centers?: number;
+  location?: LocationSimOptions;
+  llm?: LlmSimOptions;
+  host?: string;
+  locationPort?: number;
+  llmPort?: number;
+}
+
+const LOCATION_KEY = 'sandbox-location-key';
+const OPENAI_KEY = 'sk-sandbox-0000000000000000';
+const XAI_KEY = 'xai-sandbox-0000000000000000';
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const location = await startLocationSim({ centers: options.centers, ...options.location, apiKey: LOCATION_KEY, host: options.host, port: options.locationPort });
+  const llm = await startLlmSim({ ...options.llm, apiKey: undefined, host: options.host, port: options.llmPort });
+  const env = {
+    LOCATION_SLUG_API_URL: location.slugApiUrl,
+    LOCATION_DATA_API_URL: location.dataApiUrl,
+    LOCATION_API_KEY: LOCATION_KEY,
+    LLM_PROVIDER: 'openai',
+    OPENAI_BASE_URL: llm.baseUrl,
+    OPENAI_API_KEY: OPENAI_KEY,
+    OPENAI_MODEL: 'gpt-4o-mini',
+    XAI_BASE_URL: llm.baseUrl,
+    XAI_API_KEY: XAI_KEY,
+    XAI_MODEL: 'grok-4.3',
+  };
+  return {
+    location,
+    llm,
+    env,
+    close: async () => {
+      await Promise.all([location.close(), llm.close()]);
+    },
+  };
+}
