@@ -26,13 +26,17 @@ export async function demoCommand(flags: GlobalFlags, opts: { centers: number })
       output.print(output.color.bold(`ops demo: ${opts.centers} simulated centers, a fresh embedded database in ${dataDir}`));
       output.print(output.color.gray(`location API ${sandbox.location.baseUrl} · LLM ${sandbox.llm.baseUrl}\n`));
     }
-    const { syncCenters } = await import('../tasks/sync-centers.js');
-    const calls: TaskCall[] = [{ task: syncCenters, options: {} }];
+    const [{ syncCenters }, { runBatch }] = await Promise.all([import('../tasks/sync-centers.js'), import('../tasks/run-batch.js')]);
+    const calls: TaskCall[] = [
+      { task: syncCenters, options: {} },
+      { task: runBatch, options: { trigger: 'demo' } },
+    ];
     const code = await runTasks(calls, flags, env);
     if (!flags.json) {
       output.print(output.color.gray(`\nThe database is kept in ${dataDir}; look at it with:`));
       output.print(`  OPS_DATA_DIR=${dataDir} ops status`);
       output.print(`  OPS_DATA_DIR=${dataDir} ops logs`);
+      output.print(`  OPS_DATA_DIR=${dataDir} ops batch-status --latest`);
     }
     return code;
   } finally {

@@ -44,6 +44,7 @@ export async function doctorCommand(flags: GlobalFlags): Promise<number> {
     const task = await load();
     try {
       const config = readSettings(task.settings);
+      task.validate?.(config);
       add(`settings: ${name}`, 'ok', 'complete');
       for (const c of task.checks?.(config) ?? []) if (!upstreams.some((u) => u.name === c.name)) upstreams.push(c);
     } catch (err) {

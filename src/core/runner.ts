@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readSettings, type Env, type Setting, type SettingsOf } from './config.js';
-import { BusyError, ExitCode, OpsError, errorMessage, isAbortError } from './errors.js';
+import { BusyError, ExitCode, OpsError, UsageError, errorMessage, isAbortError } from './errors.js';
 import type { Clock } from './clock.js';
 import type { Output } from './output.js';
 import { redact, redactDeep } from './redact.js';
@@ -143,11 +143,13 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
   const failures: ItemFailure[] = [];
   let failureCount = 0;
   const notes: string[] = [];
+  // A bad argument found only once the task looks at the data (an unknown run id) is still a usage error.
+  let usageError = false;
   const summarize = (end: RunEnd): RunSummary => ({
     run_id: runId,
     task: task.name,
     status: end.status,
-    exit_code: exitCodeOf(end.status, scope),
+    exit_code: usageError && end.status === 'failed' ? ExitCode.usage : exitCodeOf(end.status, scope),
     started_at: startedAt.toISOString(),
     finished_at: end.finishedAt.toISOString(),
     duration_ms: end.durationMs,
@@ -230,6 +232,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
       if (scope.signal.aborted || isAbortError(err)) {
         end = ended('interrupted', {}, `interrupted by ${scope.received() ?? 'signal'}`);
       } else {
+        usageError = err instanceof UsageError;
         const internal = !(err instanceof OpsError);
         const message = internal ? `internal error: ${errorMessage(err)} (a bug: report it with run id ${runId})` : errorMessage(err);
         if (internal && err instanceof Error) log.debug('stack', { stack: err.stack });
