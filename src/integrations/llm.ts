@@ -65,6 +65,11 @@ export class LlmClient {
     return SYSTEM_NAME[this.config.provider];
   }
 
+  /** Loads the SDK now (it is a large module), so that the first call does not pay for it. */
+  async load(): Promise<void> {
+    await this.sdk();
+  }
+
   private async sdk(): Promise<OpenAI> {
     if (!this.client) {
       const { default: OpenAIClient } = await import('openai');

@@ -95,6 +95,8 @@ export const runBatch = defineTask({
       return { centers: 0 };
     }
 
+    const llm = llmClientFrom(config, ctx.log);
+    await llm.load();
     const folder = runFolder(ctx.runtime.outputDir, ctx.runId);
     await createBatchRun(ctx.db, {
       runId: ctx.runId,
@@ -109,7 +111,6 @@ export const runBatch = defineTask({
     });
     ctx.log.info('batch started', { centers: centers.length, model: llmConfig.model, prompt_version: template.version, concurrency: options.concurrency ?? config.concurrency });
 
-    const llm = llmClientFrom(config, ctx.log);
     const totals = { succeeded: 0, failed: 0, events_found: 0, events_new: 0, events_dropped: 0, tokens_in: 0, tokens_out: 0, cost: 0 };
     const taken = new Set<string>();
     let done = 0;
@@ -151,7 +152,7 @@ export const runBatch = defineTask({
     ctx.note(`tokens ${totals.tokens_in} in / ${totals.tokens_out} out · estimated cost $${cost.toFixed(4)}${hasPrice(prices, llmConfig.model) ? '' : ` (no price known for ${llmConfig.model}: set LLM_PRICES)`}`);
     ctx.note(`details: ops batch-status ${ctx.runId}${totals.failed ? ` · retry the failed: ops run-batch --resume ${ctx.runId}` : ''}`);
     return {
-      stats: { centers: centers.length, ...totals, cost: undefined, estimated_cost_usd: cost },
+      stats: { centers: centers.length, succeeded: totals.succeeded, failed: totals.failed, events_found: totals.events_found, events_new: totals.events_new, events_dropped: totals.events_dropped, tokens_in: totals.tokens_in, tokens_out: totals.tokens_out, estimated_cost_usd: cost },
       status: status === 'failed' ? 'failed' : status === 'partial' ? 'partial' : 'success',
       error: error ?? undefined,
     };
