@@ -29,9 +29,19 @@ timeCommand([OPS, 'migrate'], embeddedEnv); // initdb once, outside the measurem
 rows.push(['ops run-batch, nothing to do (embedded)', medianOf(Math.min(runs, 7), [OPS, 'run-batch'], embeddedEnv)]);
 
 if (process.env.BENCH_DATABASE_URL) {
-  const pgEnv = { ...process.env, ...llm, DATABASE_URL: process.env.BENCH_DATABASE_URL };
+  // A database of its own, so that "nothing to do" holds whatever BENCH_DATABASE_URL contains.
+  const { default: pg } = await import('pg');
+  const name = `ops_bench_startup_${process.pid}`;
+  const admin = new pg.Client({ connectionString: process.env.BENCH_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(process.env.BENCH_DATABASE_URL);
+  url.pathname = `/${name}`;
+  const pgEnv = { ...process.env, ...llm, DATABASE_URL: url.toString() };
   timeCommand([OPS, 'migrate'], pgEnv);
   rows.push(['ops run-batch, nothing to do (Postgres)', medianOf(runs, [OPS, 'run-batch'], pgEnv)]);
+  await admin.query(`drop database ${name}`);
+  await admin.end();
 }
 
 console.log(`startup, median of ${runs} runs, Node ${process.version}`);
