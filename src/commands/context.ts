@@ -9,8 +9,12 @@ export interface GlobalFlags {
   verbose?: boolean;
 }
 
-export function createOutput(flags: GlobalFlags): Output {
-  return new Output({ json: flags.json, color: flags.color, quiet: flags.quiet, verbose: flags.verbose });
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+export function createOutput(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): Output {
+  // OPS_LOG_LEVEL is validated with the other settings; an invalid value here just means the default.
+  const level = LEVELS.find((l) => l === env.OPS_LOG_LEVEL?.trim().toLowerCase());
+  return new Output({ json: flags.json, color: flags.color, quiet: flags.quiet, verbose: flags.verbose, level });
 }
 
 /** Prints an error the way the operator needs it and returns the exit code. */

@@ -21,14 +21,14 @@ export function formatStats(stats: Record<string, unknown> | null | undefined): 
     .join(' · ');
 }
 
-export function colorStatus(c: ChalkInstance, status: string): string {
+export function colorStatus(c: ChalkInstance, status: string, text = status): string {
   const paint = status === 'success' ? c.green : status === 'partial' || status === 'interrupted' ? c.yellow : status === 'skipped' ? c.gray : status === 'running' ? c.cyan : c.red;
-  return paint(status);
+  return paint(text);
 }
 
 export function formatSummary(summary: RunSummary, c: ChalkInstance): string {
   const lines = [
-    `${colorStatus(c, `${ICON[summary.status]} ${summary.task}`)} ${colorStatus(c, summary.status)} in ${formatDuration(summary.duration_ms)} ${c.gray(`run ${summary.run_id} · exit ${summary.exit_code}`)}`,
+    `${colorStatus(c, summary.status, `${ICON[summary.status]} ${summary.task}`)} ${colorStatus(c, summary.status)} in ${formatDuration(summary.duration_ms)} ${c.gray(`run ${summary.run_id} · exit ${summary.exit_code}`)}`,
   ];
   const stats = formatStats(summary.stats);
   if (stats) lines.push(`  ${stats}`);

@@ -46,11 +46,13 @@ export class Output {
   private lastProgressLog = 0;
 
   constructor(private readonly options: OutputOptions = {}) {
-    this.interactive = options.interactive ?? Boolean(process.stderr.isTTY && !process.env.CI);
+    // A terminal without a size (some ptys) cannot host a spinner: treat it like a pipe.
+    this.interactive = options.interactive ?? Boolean(process.stderr.isTTY && (process.stderr.columns ?? 0) > 0 && !process.env.CI);
     // chalk 5 ignores NO_COLOR on a terminal, so it is honoured here.
     const colorOn = options.color !== false && !process.env.NO_COLOR && this.interactive;
     this.color = new Chalk({ level: colorOn ? 1 : 0 });
-    const level: Level = options.verbose ? 'debug' : options.quiet ? 'warn' : options.level ?? 'info';
+    // On a terminal the spinner and the summary tell the story; info lines are for --verbose.
+    const level: Level = options.verbose ? 'debug' : options.quiet ? 'warn' : options.level ?? (this.interactive ? 'warn' : 'info');
     const sink = this.interactive ? this.prettySink() : jsonLineSink(process.stderr);
     this.log = createLogger(sink, level);
   }
