@@ -1,0 +1,89 @@
+/** The shared HTTP client against the location simulator: retries, Retry-After, timeouts, rate limit, redaction. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHttpClient } from '../src/core/http.js';
+import { UpstreamError } from '../src/core/errors.js';
+import { registerSecret } from '../src/core/redact.js';
+import { startLocationSim, type LocationSim } from '../src/sandbox/location-sim.js';
+import { LocationApi } from '../src/integrations/location-api.js';
+
+let sim: LocationSim;
+before(async () => {
+  sim = await startLocationSim({ centers: 5 });
+});
+after(async () => {
+  await sim.close();
+});
+
+const detail = (slug: string) => `${sim.dataApiUrl}/slug/${slug}`;
+
+test('5xx twice then an answer: three attempts succeed', async () => {
+  sim.setOptions({ failFirst: 2 });
+  const http = createHttpClient({ system: 'sim', retry: { attempts: 3, minDelayMs: 5, maxDelayMs: 10 } });
+  const response = await http.get(detail(sim.centers[0].slug));
+  assert.equal(response.status, 200);
+  assert.equal(response.attempts, 3);
+  sim.setOptions({ failFirst: 0 });
+});
+
+test('429 with Retry-After is honoured before the next attempt', async () => {
+  sim.setOptions({ rateLimitRate: 1, retryAfterSeconds: 1 });
+  const http = createHttpClient({ system: 'sim', retry: { attempts: 2, minDelayMs: 1, maxDelayMs: 2 } });
+  const started = Date.now();
+  await assert.rejects(http.get(detail(sim.centers[0].slug)), (e: unknown) => e instanceof UpstreamError && e.details.status === 429 && e.details.retryAfterMs === 1000);
+  assert.ok(Date.now() - started >= 1000, 'waited the Retry-After');
+  sim.setOptions({ rateLimitRate: 0 });
+});
+
+test('a request that never answers times out, is retried, then fails as retriable', async () => {
+  sim.setOptions({ timeoutRate: 1 });
+  const http = createHttpClient({ system: 'sim', timeoutMs: 200, retry: { attempts: 2, minDelayMs: 1, maxDelayMs: 2 } });
+  await assert.rejects(http.get(detail(sim.centers[0].slug)), (e: unknown) => e instanceof UpstreamError && e.retriable && /timed out/.test(e.message));
+  assert.equal(sim.stats().perSlug[sim.centers[0].slug], 2);
+  sim.setOptions({ timeoutRate: 0 });
+});
+
+test('4xx is final: one attempt', async () => {
+  const http = createHttpClient({ system: 'sim', retry: { attempts: 3 } });
+  await assert.rejects(http.get(`${sim.baseUrl}/nope`), (e: unknown) => e instanceof UpstreamError && e.details.status === 404 && !e.retriable);
+});
+
+test('a per-host rate limit spaces the requests', async () => {
+  const http = createHttpClient({ system: 'sim', ratePerSecond: 4 });
+  const started = Date.now();
+  await Promise.all(Array.from({ length: 9 }, () => http.get(sim.slugApiUrl)));
+  // 4 in the first second, 4 in the second, the 9th in the third.
+  assert.ok(Date.now() - started >= 2000, `took ${Date.now() - started}ms`);
+});
+
+test('an abort stops a retrying request at once', async () => {
+  sim.setOptions({ failFirst: 100 });
+  const http = createHttpClient({ system: 'sim', retry: { attempts: 10, minDelayMs: 1000, maxDelayMs: 1000 } });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error('stop')), 150);
+  const started = Date.now();
+  await assert.rejects(http.get(detail(sim.centers[1].slug), { signal: controller.signal }));
+  assert.ok(Date.now() - started < 1000);
+  sim.setOptions({ failFirst: 0 });
+});
+
+test('errors never carry the API key', async () => {
+  const key = 'location-key-that-must-not-leak';
+  registerSecret(key);
+  sim.setOptions({ apiKey: 'something-else' });
+  const api = new LocationApi({ slugApiUrl: `${sim.slugApiUrl}?api_key=${key}`, dataApiUrl: sim.dataApiUrl, apiKey: key, attempts: 1 });
+  await assert.rejects(api.listSlugs(), (e: unknown) => e instanceof UpstreamError && e.details.status === 401 && !e.message.includes(key));
+  sim.setOptions({ apiKey: undefined });
+});
+
+test('the slug list is followed across pages in every shape', async () => {
+  for (const slugFormat of ['slugs', 'data'] as const) {
+    sim.setOptions({ slugFormat, slugPageSize: 2 });
+    const list = await new LocationApi({ slugApiUrl: sim.slugApiUrl, dataApiUrl: sim.dataApiUrl }).listSlugs();
+    assert.equal(list.slugs.length, 5, slugFormat);
+    assert.equal(list.pages, 3, slugFormat);
+  }
+  sim.setOptions({ slugFormat: 'array', slugPageSize: undefined });
+  assert.equal((await new LocationApi({ slugApiUrl: sim.slugApiUrl, dataApiUrl: sim.dataApiUrl }).listSlugs()).slugs.length, 5);
+  sim.setOptions({ slugFormat: 'slugs' });
+});
