@@ -1,7 +1,9 @@
 /** The command line itself: help, usage errors, inspection commands, doctor, sandbox, the published JSON contracts. */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
@@ -109,4 +111,26 @@ test('ops sandbox prints the variables and serves until stopped', async () => {
   running.child.kill('SIGINT');
   const result = await running.done;
   assert.equal(result.code, 0);
+});
+
+test('ops demo runs every task on a fresh embedded database, with no Postgres in sight', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'ops-demo-cwd-'));
+  const result = await runOps(['demo', '--centers', '6'], baseEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }), { cwd });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /✔ sync-centers success/);
+  assert.match(result.stdout, /✔ run-batch success/);
+  const folder = /CSV files: (\S+)/.exec(result.stdout)![1];
+  assert.ok(folder.startsWith(cwd), 'CSVs are under ./output of the working directory');
+  assert.ok(readdirSync(folder).length >= 5);
+});
+
+test('a .env file is read; real variables win over it', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'ops-dotenv-'));
+  writeFileSync(join(cwd, '.env'), 'LOCATION_SLUG_API_URL=http://127.0.0.1:9/slugs\nLOCATION_DATA_API_URL=http://127.0.0.1:9/data\nLOCATION_CONCURRENCY=zero\n');
+  const fromFile = await runOps(['sync-centers'], baseEnv({ OPS_DATA_DIR: join(cwd, 'data') }), { cwd });
+  assert.equal(fromFile.code, 78);
+  assert.match(fromFile.stderr, /LOCATION_CONCURRENCY is malformed/);
+  const overridden = await runOps(['sync-centers'], baseEnv({ OPS_DATA_DIR: join(cwd, 'data'), LOCATION_CONCURRENCY: '2', LOCATION_ATTEMPTS: '1' }), { cwd });
+  assert.equal(overridden.code, 1, 'the settings from .env plus the real variable are valid; the unreachable API fails the run');
+  assert.match(overridden.stderr, /location API: GET http:\/\/127\.0\.0\.1:9\/slugs failed/);
 });

@@ -20,7 +20,7 @@ export interface OutputOptions {
 export interface ProgressState {
   done: number;
   total?: number;
-  /** What one item is called: "center" gives "center 7/25". */
+  /** What one item is called: "page" gives "page 7/25". */
   noun?: string;
   label?: string;
 }

@@ -1,19 +1,9 @@
 /** Events found by batch discovery, stored under a natural key so reruns add no duplicates. */
 import { sql, type Transaction } from 'kysely';
-import type { Database } from '../schema.js';
+import type { Database, DiscoveredEventsTable } from '../schema.js';
 
-export interface EventRow {
-  name: string;
-  date: string;
-  start_time: string | null;
-  end_time: string | null;
-  venue: string | null;
-  address: string | null;
-  city: string | null;
-  url: string | null;
-  category: string | null;
-  description: string | null;
-}
+/** One event as the task hands it over: the table's descriptive columns, and its date. */
+export type EventRow = Pick<DiscoveredEventsTable, 'name' | 'start_time' | 'end_time' | 'venue' | 'address' | 'city' | 'url' | 'category' | 'description'> & { date: string };
 
 /** "The Jazz  Night!" and "the jazz night" are one event. */
 export function normaliseKey(value: string | null): string {
