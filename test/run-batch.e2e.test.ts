@@ -98,7 +98,7 @@ for (const backend of backends) {
       const db = await syncedDb();
       const running = startOps(['run-batch'], env(db, { BATCH_CONCURRENCY: '2' }));
       await waitForOutput(running, /"msg":"batch started"/);
-      await new Promise((r) => setTimeout(r, 1200));
+      await new Promise((r) => setTimeout(r, 1600));
       const signalled = Date.now();
       running.child.kill('SIGTERM');
       const result = await running.done;

@@ -87,7 +87,7 @@ for (const backend of backends) {
       const db = await backend.create();
       const running = startOps(['sync-centers'], env(db, { LOCATION_CONCURRENCY: '1' }));
       await waitForOutput(running, /"msg":"slug list fetched"/);
-      await new Promise((r) => setTimeout(r, 1200));
+      await new Promise((r) => setTimeout(r, 1800));
       const signalled = Date.now();
       running.child.kill('SIGTERM');
       const result = await running.done;

@@ -24,6 +24,10 @@ export interface LlmSimOptions {
   ignoreResponseFormat?: boolean;
   eventsPerLocation?: number;
   failFirst?: number;
+  /** Answer 400 to a request with response_format json_schema (a provider without structured output). */
+  rejectResponseFormat?: boolean;
+  /** Answer 429 insufficient_quota: out of credit, final. */
+  quotaExceeded?: boolean;
   apiKey?: string;
   seed?: number;
 }
@@ -59,6 +63,8 @@ const DEFAULTS: Required<Omit<LlmSimOptions, 'apiKey'>> = {
   ignoreResponseFormat: false,
   eventsPerLocation: 6,
   failFirst: 0,
+  rejectResponseFormat: false,
+  quotaExceeded: false,
   seed: 7,
 };
 
@@ -141,6 +147,10 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
     const seed = options.seed;
 
     if (options.outage) return apiError(res, 503, 'The service is temporarily unavailable.', 'server_error', null);
+    if (options.quotaExceeded) return apiError(res, 429, 'You exceeded your current quota, please check your plan and billing details.', 'insufficient_quota', 'insufficient_quota');
+    if (options.rejectResponseFormat && body.response_format) {
+      return apiError(res, 400, "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", 'invalid_request_error', null);
+    }
     if (attempt <= options.failFirst) return apiError(res, 503, 'The service is temporarily unavailable.', 'server_error', null);
     if (draw(seed, '429', location, attempt) < options.rateLimitRate) {
       const seconds = options.retryAfterSeconds;

@@ -1,0 +1,85 @@
+/** The LLM client on the official openai package, against the simulator. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { LlmClient, type LlmConfig } from '../src/integrations/llm.js';
+import { localEventsSchema, parseLocalEvents } from '../src/integrations/local-events.js';
+import { UpstreamError } from '../src/core/errors.js';
+import { startLlmSim, type LlmSim } from '../src/sandbox/llm-sim.js';
+
+let sim: LlmSim;
+before(async () => {
+  sim = await startLlmSim({ apiKey: 'sk-test-key-123456' });
+});
+after(async () => {
+  await sim.close();
+});
+
+const client = (extra: Partial<LlmConfig> = {}) =>
+  new LlmClient({ provider: 'openai', apiKey: 'sk-test-key-123456', baseURL: sim.baseUrl, model: 'gpt-4o-mini', timeoutMs: 5000, attempts: 3, temperature: 0.2, structuredOutput: true, ...extra });
+const ask = (c: LlmClient, where = '78701, Austin, TX') => c.complete({ system: 's', user: `Location: ${where}\nDates: 2026-12-01 to 2026-12-31`, format: localEventsSchema });
+const reset = () => sim.setOptions({ rateLimitRate: 0, errorRate: 0, latencyMs: 0, rejectResponseFormat: false, quotaExceeded: false, failFirst: 0 });
+
+test('structured output: events and usage figures', async () => {
+  reset();
+  const completion = await ask(client());
+  assert.equal(completion.finishReason, 'stop');
+  assert.ok(completion.promptTokens > 0 && completion.completionTokens > 0);
+  assert.equal(parseLocalEvents(completion.content).events.length, 6);
+});
+
+test('429 with Retry-After, then an answer', async () => {
+  reset();
+  sim.setOptions({ failFirst: 0, rateLimitRate: 1, retryAfterSeconds: 1 });
+  setTimeout(() => sim.setOptions({ rateLimitRate: 0 }), 300);
+  const started = Date.now();
+  const completion = await ask(client(), '83702, Boise, ID');
+  assert.ok(completion.attempts >= 2);
+  assert.ok(Date.now() - started >= 1000, 'waited the Retry-After');
+});
+
+test('5xx is retried up to the attempt count, then fails as retriable', async () => {
+  reset();
+  sim.setOptions({ failFirst: 5 });
+  await assert.rejects(ask(client({ attempts: 2 }), '80202, Denver, CO'), (e: unknown) => e instanceof UpstreamError && e.details.status === 503 && e.retriable);
+  assert.equal(sim.stats().perLocation['80202, Denver, CO'], 2);
+});
+
+test('out of quota and a bad key are final: one attempt each', async () => {
+  reset();
+  sim.setOptions({ quotaExceeded: true });
+  await assert.rejects(ask(client(), '97204, Portland, OR'), (e: unknown) => e instanceof UpstreamError && e.details.code === 'insufficient_quota' && !e.retriable);
+  assert.equal(sim.stats().perLocation['97204, Portland, OR'], 1);
+  reset();
+  await assert.rejects(ask(client({ apiKey: 'sk-wrong-key-0000' })), (e: unknown) => e instanceof UpstreamError && e.details.status === 401 && !e.message.includes('sk-wrong-key-0000'));
+});
+
+test('a provider without json_schema: asked again in plain text, JSON parsed from prose', async () => {
+  reset();
+  sim.setOptions({ rejectResponseFormat: true });
+  const c = client();
+  const completion = await ask(c, '98101, Seattle, WA');
+  assert.match(completion.content, /```json/);
+  assert.equal(parseLocalEvents(completion.content).events.length, 6);
+  // Remembered: the next call goes straight to plain text.
+  sim.resetStats();
+  await ask(c, '85004, Phoenix, AZ');
+  assert.equal(sim.stats().byStatus['400'] ?? 0, 0);
+});
+
+test('an abort cancels the call in flight', async () => {
+  reset();
+  sim.setOptions({ latencyMs: 3000 });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 100);
+  const started = Date.now();
+  await assert.rejects(client().complete({ system: 's', user: 'Location: x', signal: controller.signal }));
+  assert.ok(Date.now() - started < 1500);
+  reset();
+});
+
+test('a call slower than the timeout is a retriable timeout', async () => {
+  reset();
+  sim.setOptions({ latencyMs: 800 });
+  await assert.rejects(ask(client({ timeoutMs: 200, attempts: 1 })), (e: unknown) => e instanceof UpstreamError && e.retriable && /no answer within 200ms/.test(e.message));
+  reset();
+});
