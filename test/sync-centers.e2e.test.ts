@@ -182,3 +182,30 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('storage problems', () => {
+  test('an unreachable Postgres: exit 1, the password never shown', async () => {
+    const result = await runOps(['sync-centers'], baseEnv({ DATABASE_URL: 'postgres://ops:pw-never-shown@127.0.0.1:1/ops', LOCATION_SLUG_API_URL: 'http://127.0.0.1:9/s', LOCATION_DATA_API_URL: 'http://127.0.0.1:9/d' }));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /cannot connect to the database at postgres:\/\/ops:\*\*\*@127\.0\.0\.1:1\/ops/);
+    assert.ok(!result.stderr.includes('pw-never-shown'));
+  });
+
+  test('doctor reports a run left running by a killed process', async () => {
+    const sim = await startLocationSim({ centers: 10, latencyMs: 500 });
+    try {
+      const db = await backends[0].create();
+      const env = baseEnv({ ...db.env, LOCATION_SLUG_API_URL: sim.slugApiUrl, LOCATION_DATA_API_URL: sim.dataApiUrl, LOCATION_CONCURRENCY: '1' });
+      const running = startOps(['sync-centers'], env);
+      await waitForOutput(running, /"msg":"started"/);
+      running.child.kill('SIGKILL');
+      await running.done;
+      const doctor = await runOps(['doctor', '--json'], env);
+      const stale = doctor.json.checks.find((c: { check: string }) => c.check === 'stale runs');
+      assert.equal(stale.verdict, 'warn');
+      assert.match(stale.detail, /1 run\(s\) left "running" by a dead process/);
+    } finally {
+      await sim.close();
+    }
+  });
+});
