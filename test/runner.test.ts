@@ -45,6 +45,9 @@ class MemoryStore implements RunStore<null> {
   async finishRun(run: RunEnd) {
     Object.assign(this.rows.get(run.runId)!, run);
   }
+  async recordFinishedRun(run: RunStart & RunEnd) {
+    this.rows.set(run.runId, { ...run });
+  }
   async close() {}
 }
 

@@ -60,6 +60,8 @@ export interface RunStore<DB = unknown> {
   runningHolder(lockKey: string): Promise<LockHolder | undefined>;
   startRun(run: RunStart): Promise<void>;
   finishRun(run: RunEnd): Promise<void>;
+  /** A run that never ran (skipped), written whole in one statement. */
+  recordFinishedRun(run: RunStart & RunEnd): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -184,8 +186,8 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
       ? `another run holds the lock "${lockKey}": ${holder.runId} on ${holder.host ?? '?'} pid ${holder.pid ?? '?'} since ${holder.startedAt.toISOString()}`
       : `another run holds the lock "${lockKey}"`;
     const end = ended('skipped', {}, reason);
-    await store.startRun(start);
-    await store.finishRun(end);
+    // One statement: a `running` row, even for an instant, could be taken for a dead run's.
+    await store.recordFinishedRun({ ...start, ...end });
     log.info('skipped', { reason });
     return summarize(end);
   }

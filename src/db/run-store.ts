@@ -21,6 +21,7 @@ export function createRunStore(handle: DatabaseHandle): RunStore<Kysely<Database
     runningHolder: (lockKey) => taskLogs.runningHolder(db, lockKey),
     startRun: (run) => taskLogs.insertRun(db, run),
     finishRun: (run) => taskLogs.finishRun(db, run),
+    recordFinishedRun: (run) => taskLogs.insertFinishedRun(db, run),
     close: () => handle.close(),
   };
 }

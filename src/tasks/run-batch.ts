@@ -117,7 +117,7 @@ export const runBatch = defineTask({
     const limit = pLimit(options.concurrency ?? config.concurrency);
     ctx.progress.update({ done, total: centers.length, noun: 'center' });
 
-    await Promise.all(
+    const work = Promise.all(
       centers.map((center) =>
         limit(async () => {
           if (signal.aborted) return;
@@ -137,6 +137,14 @@ export const runBatch = defineTask({
         }),
       ),
     );
+    try {
+      await work;
+    } catch (err) {
+      // The database itself failed: close the batch as failed rather than leave it `running`.
+      limit.clearQueue();
+      await finishBatchRun(ctx.db, ctx.runId, 'failed', ctx.now(), errorMessage(err)).catch(() => {});
+      throw err;
+    }
 
     if (signal.aborted) {
       const skipped = await skipPendingCenters(ctx.db, ctx.runId, 'interrupted before this center ran', ctx.now());
@@ -195,7 +203,11 @@ async function discoverForCenter(ctx: Ctx, llm: LlmClient, template: PromptTempl
   const cost = estimateCost(prices, model || llm.system, tokensIn, tokensOut);
   const rows: CsvRow[] = events.map((e) => ({ center_id: center.center_id, center_name: center.center_name, ...e }));
   // A failed center still gets its CSV: the header, no rows.
-  writeCsv(csvPath, failure ? [] : rows);
+  try {
+    writeCsv(csvPath, failure ? [] : rows);
+  } catch (err) {
+    failure = `${failure ? `${failure}; ` : ''}the CSV could not be written: ${errorMessage(err)}`;
+  }
   let inserted = 0;
   await ctx.db.transaction().execute(async (trx) => {
     if (!failure) inserted = await upsertEvents(trx, center.center_id, ctx.runId, events, ctx.now());
