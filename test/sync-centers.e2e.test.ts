@@ -67,21 +67,6 @@ for (const backend of backends) {
       for (const line of result.logs) for (const key of ['time', 'level', 'msg']) assert.ok(key in line, `log line has ${key}`);
     });
 
-    test('5 concurrent invocations: 1 runs, 4 are recorded skipped, all exit 0', async () => {
-      sim.setOptions({ latencyMs: 400 });
-      const db = await backend.create();
-      const results = await Promise.all(Array.from({ length: 5 }, () => runOps(['sync-centers', '--json'], env(db, { OPS_LOCK_WAIT_SECONDS: '0.5' }))));
-      sim.setOptions({ latencyMs: 0 });
-      assert.deepEqual(results.map((r) => r.code), [0, 0, 0, 0, 0], results.map((r) => r.stderr).join('\n'));
-      const statuses = results.map((r) => r.json?.status).sort();
-      assert.deepEqual(statuses, ['skipped', 'skipped', 'skipped', 'skipped', 'success']);
-      // `ops logs` opens the database, so runs skipped while it was busy are recorded by now.
-      const logs = await runOps(['logs', '--task', 'sync-centers', '--json'], env(db));
-      assert.equal(logs.code, 0, logs.stderr);
-      assert.deepEqual(logs.json.map((r: { status: string }) => r.status).sort(), statuses);
-      assert.ok(logs.json.filter((r: { status: string }) => r.status === 'skipped').every((r: { error: string }) => /another|in use/.test(r.error)));
-    });
-
     test('SIGTERM mid-run: recorded interrupted, exit 143 within 10 s; a rerun completes the table', async () => {
       sim.setOptions({ latencyMs: 700 });
       const db = await backend.create();
