@@ -54,7 +54,8 @@ for (const backend of backends) {
       const env = baseEnv({ ...sandbox.env, ...db.env });
       const empty = await runOps(['status'], env);
       assert.equal(empty.code, 0);
-      assert.match(empty.stdout, /No runs recorded yet/);
+      assert.match(empty.stdout, /sync-centers\s+never run/);
+      assert.match(empty.stdout, /run-batch\s+never run/);
 
       const run = await runOps(['sync-and-run', '--json'], env);
       assert.equal(run.code, 0, run.stderr);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { clearSecretsForTest, redact, redactDeep, registerSecret } from '../src/core/redact.js';
 import { readSettings, settings } from '../src/core/config.js';
 import { ConfigError, UpstreamError } from '../src/core/errors.js';
-import { parseRetryAfter, withRetry } from '../src/core/retry.js';
+import { parseRetryAfter, PauseGate, withRetry } from '../src/core/retry.js';
+import { sleep } from '../src/core/clock.js';
 import { toSafeFileName, unsafeSegmentReason } from '../src/core/safe-name.js';
 import { createLogger, memorySink } from '../src/core/log.js';
 
@@ -124,4 +125,29 @@ test('untrusted names: path tricks are refused, file names are safe', () => {
   assert.equal(toSafeFileName('a/b'), 'a-b');
   assert.equal(toSafeFileName('...'), 'unnamed');
   assert.equal(toSafeFileName('東京'), 'unnamed');
+});
+
+test('a Retry-After pauses every call sharing the gate, not only the one that got it', async () => {
+  const gate = new PauseGate();
+  const sent: number[] = [];
+  const started = Date.now();
+  let first = true;
+  const call = () =>
+    withRetry(
+      async () => {
+        sent.push(Date.now() - started);
+        if (first) {
+          first = false;
+          throw new UpstreamError('429', { system: 't', status: 429, retriable: true, retryAfterMs: 400 });
+        }
+        return 'ok';
+      },
+      { gate, policy: { attempts: 2, minDelayMs: 1, maxDelayMs: 2 } },
+    );
+  const a = call();
+  await sleep(50);
+  const b = call(); // starts while the pause is on: must not go out before it ends
+  await Promise.all([a, b]);
+  assert.equal(sent.length, 3);
+  assert.ok(sent[1] >= 390 && sent[2] >= 390, `calls after the 429 went out at ${sent.slice(1).join(', ')}ms`);
 });

@@ -10,7 +10,7 @@ import pThrottle from 'p-throttle';
 import { UpstreamError } from './errors.js';
 import type { Logger } from './log.js';
 import { redact } from './redact.js';
-import { parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
+import { parseRetryAfter, PauseGate, withRetry, type RetryPolicy } from './retry.js';
 
 export interface HttpClientOptions {
   /** Name used in errors and logs: "location API". */
@@ -84,6 +84,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     validateStatus: () => true,
     maxRedirects: 5,
   });
+  const gates = new Map<string, PauseGate>();
+  const gateFor = (host: string) => gates.get(host) ?? gates.set(host, new PauseGate()).get(host)!;
   const throttles = new Map<string, <T>(fn: () => Promise<T>) => Promise<T>>();
   const throttled = <T>(host: string, fn: () => Promise<T>): Promise<T> => {
     if (!options.ratePerSecond) return fn();
@@ -118,6 +120,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       {
         policy: options.retry,
         signal: req.signal,
+        gate: gateFor(host),
         onRetry: ({ attempt, error, waitMs }) =>
           options.log?.debug('retrying', { system: options.system, attempt, wait_ms: waitMs, reason: error instanceof Error ? error.message : String(error) }),
       },

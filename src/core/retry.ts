@@ -27,6 +27,8 @@ export interface RetryVerdict {
 export interface RetryOptions {
   policy?: Partial<RetryPolicy>;
   signal?: AbortSignal;
+  /** Shared with the other calls to the same upstream: a Retry-After pauses them all. */
+  gate?: PauseGate;
   classify?: (error: unknown) => RetryVerdict;
   onRetry?: (info: { attempt: number; error: unknown; waitMs?: number }) => void;
 }
@@ -39,7 +41,8 @@ export function classifyUpstream(error: unknown): RetryVerdict {
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const policy = { ...defaultRetryPolicy, ...options.policy };
   const classify = options.classify ?? classifyUpstream;
-  return pRetry(fn, {
+  const attempt = options.gate ? async (n: number) => (await options.gate!.wait(options.signal), fn(n)) : fn;
+  return pRetry(attempt, {
     retries: Math.max(0, policy.attempts - 1),
     factor: 2,
     minTimeout: policy.minDelayMs,
@@ -52,8 +55,12 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       if (!verdict.retriable || retriesLeft === 0) return;
       const waitMs = verdict.retryAfterMs !== undefined ? Math.min(verdict.retryAfterMs, policy.maxRetryAfterMs) : undefined;
       options.onRetry?.({ attempt: attemptNumber, error, waitMs });
-      // The server said how long to wait: wait that (p-retry's own short backoff follows).
-      if (waitMs) await sleep(waitMs, options.signal);
+      // The server said how long to wait: wait that (p-retry's own short backoff follows),
+      // and hold the other calls to this upstream as long.
+      if (waitMs) {
+        options.gate?.pauseFor(waitMs);
+        await sleep(waitMs, options.signal);
+      }
     },
   });
 }
@@ -72,4 +79,24 @@ export function parseRetryAfter(headers: Record<string, unknown> | undefined, no
   if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * One pause shared by every call to the same upstream: when the server says
+ * "slow down" (429 with Retry-After), no call of ours goes out until that
+ * time, instead of each concurrent call learning it on its own and making the
+ * rate limit worse.
+ */
+export class PauseGate {
+  private until = 0;
+
+  /** Holds every call until `ms` from now (never shortens a longer pause). */
+  pauseFor(ms: number): void {
+    this.until = Math.max(this.until, Date.now() + ms);
+  }
+
+  /** Resolves when calls may go out; wakes early only on abort. */
+  async wait(signal?: AbortSignal): Promise<void> {
+    for (let left = this.until - Date.now(); left > 0; left = this.until - Date.now()) await sleep(left, signal);
+  }
 }

@@ -7,7 +7,7 @@
 import type OpenAI from 'openai';
 import { UpstreamError, ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { parseRetryAfter, withRetry, type RetryVerdict } from '../core/retry.js';
+import { parseRetryAfter, PauseGate, withRetry, type RetryVerdict } from '../core/retry.js';
 
 export type LlmProvider = 'openai' | 'grok';
 
@@ -56,6 +56,8 @@ export function classifyLlmError(error: unknown): RetryVerdict {
 export class LlmClient {
   private client: OpenAI | undefined;
   private structured: boolean;
+  /** A 429's Retry-After holds every concurrent call of this client, not just the one that got it. */
+  private readonly gate = new PauseGate();
 
   constructor(private readonly config: LlmConfig, private readonly log?: Logger) {
     this.structured = config.structuredOutput;
@@ -129,6 +131,7 @@ export class LlmClient {
     const response = await withRetry(call, {
       policy: { attempts: this.config.attempts },
       signal: request.signal,
+      gate: this.gate,
       classify: classifyLlmError,
       onRetry: ({ attempt, error, waitMs }) => this.log?.debug('retrying LLM call', { attempt, wait_ms: waitMs, reason: error instanceof Error ? error.message : String(error) }),
     });
