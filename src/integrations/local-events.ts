@@ -10,19 +10,6 @@ import { extractJson } from './llm.js';
 
 export const EVENT_CATEGORIES = ['music', 'sports', 'food', 'arts', 'community', 'family', 'market', 'education', 'health', 'other'] as const;
 
-export interface LocalEvent {
-  name: string;
-  date: string;
-  start_time: string | null;
-  end_time: string | null;
-  venue: string | null;
-  address: string | null;
-  city: string | null;
-  url: string | null;
-  category: string | null;
-  description: string | null;
-}
-
 const nullableString = { type: ['string', 'null'] };
 
 export const localEventsSchema = {
@@ -82,6 +69,9 @@ const eventSchema = z.object({
   category: optional.transform((v) => (v === null ? null : v.toLowerCase())),
   description: optional.transform((v) => (v === null ? null : v.slice(0, 2000))),
 });
+
+/** One valid event, as the validator leaves it. */
+export type LocalEvent = z.infer<typeof eventSchema>;
 
 export interface DroppedEvent {
   index: number;
