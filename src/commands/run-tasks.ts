@@ -6,7 +6,7 @@
 import type { Env } from '../core/config.js';
 import { clockFromEnv } from '../core/clock.js';
 import { ExitCode } from '../core/errors.js';
-import { prepare, runTask, type RunStore, type RunSummary } from '../core/runner.js';
+import { prepare, runTask, type RunEnd, type RunStart, type RunStore, type RunSummary } from '../core/runner.js';
 import { installSignalHandlers } from '../core/signals.js';
 import type { RuntimeConfig, TaskDefinition } from '../core/task.js';
 import { createOutput, reportError, type GlobalFlags } from './context.js';
@@ -45,7 +45,7 @@ export async function runTasks(calls: TaskCall[], flags: GlobalFlags, env: Env =
         }
         return store;
       },
-      recordSkippedElsewhere: async (runtime: RuntimeConfig, run: Parameters<typeof import('../db/index.js').writePendingRun>[1]) => {
+      recordSkippedElsewhere: async (runtime: RuntimeConfig, run: RunStart & RunEnd) => {
         const { writePendingRun } = await import('../db/index.js');
         writePendingRun(runtime.dataDir, run);
       },
