@@ -3,6 +3,7 @@ import { ExitCode } from '../core/errors.js';
 import { getBatchRun, latestBatchRun, listRunCenters } from '../db/queries/batch-runs.js';
 import { createOutput, type GlobalFlags } from './context.js';
 import { withStorage } from './storage.js';
+import { showLiveRuns } from './live.js';
 import { colorStatus, formatDuration } from './summary.js';
 
 export async function batchStatusCommand(flags: GlobalFlags, options: { runId?: string; latest: boolean }): Promise<number> {
@@ -31,5 +32,5 @@ export async function batchStatusCommand(flags: GlobalFlags, options: { runId?: 
       output.print(`    ${colorStatus(c, center.status.padEnd(8))} ${center.slug.padEnd(24)} ${detail}`);
     }
     return ExitCode.ok;
-  });
+  }, { onBusy: (runtime, err) => showLiveRuns(output, flags.json, runtime, err, (s) => s.task === 'run-batch' && (!options.runId || s.run_id === options.runId)) });
 }

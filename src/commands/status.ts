@@ -3,16 +3,8 @@ import { latestPerTask } from '../db/queries/task-logs.js';
 import { taskLoaders } from '../tasks/registry.js';
 import { createOutput, type GlobalFlags } from './context.js';
 import { withStorage } from './storage.js';
-import { colorStatus, formatDuration, formatStats } from './summary.js';
-
-export function ago(date: Date | null | undefined, now = Date.now()): string {
-  if (!date) return 'never';
-  const s = Math.round((now - new Date(date).getTime()) / 1000);
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.round(s / 60)}m ago`;
-  if (s < 86_400) return `${Math.round(s / 3600)}h ago`;
-  return `${Math.round(s / 86_400)}d ago`;
-}
+import { showLiveRuns } from './live.js';
+import { ago, colorStatus, formatDuration, formatStats } from './summary.js';
 
 export async function statusCommand(flags: GlobalFlags): Promise<number> {
   const output = createOutput(flags);
@@ -34,5 +26,5 @@ export async function statusCommand(flags: GlobalFlags): Promise<number> {
       );
     }
     return 0;
-  });
+  }, { onBusy: (runtime, err) => showLiveRuns(output, flags.json, runtime, err) });
 }

@@ -12,6 +12,16 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
+/** "5m ago" for a past instant; "never" for none. */
+export function ago(date: Date | null | undefined, now = Date.now()): string {
+  if (!date) return 'never';
+  const s = Math.round((now - new Date(date).getTime()) / 1000);
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)}m ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86_400)}d ago`;
+}
+
 /** "fetched 25 · inserted 3 · updated 1" from a stats object (numbers first, nested objects left out). */
 export function formatStats(stats: Record<string, unknown> | null | undefined): string {
   if (!stats) return '';

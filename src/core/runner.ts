@@ -13,6 +13,8 @@ import type { Clock } from './clock.js';
 import type { Output } from './output.js';
 import { redact, redactDeep } from './redact.js';
 import { runtimeSettings } from './runtime-settings.js';
+import { liveStatusWriter } from './live-status.js';
+import { join } from 'node:path';
 import type { SignalScope } from './signals.js';
 import { isTaskResult, type ItemFailure, type RunStatus, type RuntimeConfig, type Stats, type TaskDefinition } from './task.js';
 
@@ -199,7 +201,19 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     if (stale > 0) log.warn('marked runs left running by a process that died as interrupted', { count: stale });
     await store.startRun(start);
     log.info('started', { dry_run: Boolean(options.dryRun) });
-    const progress = await output.progress(task.name, log);
+    const shown = await output.progress(task.name, log);
+    // The embedded database keeps other processes out: they read progress from a file instead.
+    const live = store.kind === 'embedded' ? liveStatusWriter(join(prepared.runtime.dataDir, 'live'), { runId, task: task.name, startedAt }) : undefined;
+    const progress = {
+      update: (state: Parameters<typeof shown.update>[0]) => {
+        shown.update(state);
+        live?.update(state);
+      },
+      stop: () => {
+        shown.stop();
+        live?.clear();
+      },
+    };
     let end: RunEnd;
     try {
       const result = await task.run(
