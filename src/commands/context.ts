@@ -13,7 +13,8 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 export function createOutput(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): Output {
   // OPS_LOG_LEVEL is validated with the other settings; an invalid value here just means the default.
-  const level = LEVELS.find((l) => l === env.OPS_LOG_LEVEL?.trim().toLowerCase());
+  const development = env.OPS_ENV?.trim().toLowerCase() === 'development';
+  const level = LEVELS.find((l) => l === env.OPS_LOG_LEVEL?.trim().toLowerCase()) ?? (development ? 'debug' : undefined);
   return new Output({ json: flags.json, color: flags.color, quiet: flags.quiet, verbose: flags.verbose, level });
 }
 
