@@ -32,6 +32,9 @@ if (process.env.TEST_DATABASE_URL) {
   const template = `ops_tmpl_${process.pid}`;
   const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await admin.connect();
+  // Databases of earlier runs (each test's is kept after the run, for a look when it failed).
+  const { rows } = await admin.query("select datname from pg_database where datname like 'ops\\_t\\_%' or datname like 'ops\\_tmpl\\_%'");
+  for (const { datname } of rows) await admin.query(`drop database if exists ${datname} with (force)`);
   await admin.query(`drop database if exists ${template}`);
   await admin.query(`create database ${template}`);
   await admin.end();
