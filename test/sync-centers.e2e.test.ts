@@ -4,6 +4,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { startLocationSim, type LocationSim } from '../src/sandbox/location-sim.js';
 import { backends } from './helpers/db.js';
 import { baseEnv, runOps, startOps, waitForOutput } from './helpers/ops.js';
@@ -106,6 +107,23 @@ for (const backend of backends) {
       assert.equal(runs[1].status, 'success');
       assert.equal((await centerRows(db)).length, 25);
     });
+
+    if (backend.name === 'postgres') {
+      test('losing the lock mid-run (its connection killed) stops the run: failed, exit 1', async () => {
+        sim.setOptions({ latencyMs: 500 });
+        const db = await backend.create();
+        const running = startOps(['sync-centers'], env(db, { LOCATION_CONCURRENCY: '1' }));
+        await waitForOutput(running, /"msg":"slug list fetched"/);
+        // The advisory lock's own connection: ops' locks live under class id 0x6f7073.
+        await db.use((k) => sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and classid = ${0x6f7073} and granted and database = (select oid from pg_database where datname = current_database())`.execute(k));
+        const result = await running.done;
+        sim.setOptions({ latencyMs: 0 });
+        assert.equal(result.code, 1, result.stderr);
+        const last = (await runsOf(db)).at(-1)!;
+        assert.equal(last.status, 'failed');
+        assert.match(last.error!, /lost the run lock/);
+      });
+    }
 
     test('faults: recovered items are synced, the rest fail with reasons, exit 2', async () => {
       const db = await backend.create();

@@ -55,8 +55,8 @@ export interface RunStore<DB = unknown> {
   readonly kind: 'postgres' | 'embedded';
   migrateToLatest(): Promise<string[]>;
   pendingMigrations(): Promise<string[]>;
-  /** Takes the named lock, waiting up to waitMs; null when another run keeps it. */
-  acquireLock(key: string, waitMs: number, signal: AbortSignal): Promise<(() => Promise<void>) | null>;
+  /** Takes the named lock, waiting up to waitMs; null when another run keeps it. `onLost`: the lock went away while held. */
+  acquireLock(key: string, waitMs: number, signal: AbortSignal, onLost?: (reason: string) => void): Promise<(() => Promise<void>) | null>;
   /** Rows of this lock left `running` by a process that is gone; called while holding the lock. */
   markStaleRuns(lockKey: string, foundBy: string, now: Date): Promise<number>;
   runningHolder(lockKey: string): Promise<LockHolder | undefined>;
@@ -181,7 +181,13 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     throw err;
   }
 
-  const release = await store.acquireLock(lockKey, prepared.runtime.lockWaitSeconds * 1000, scope.signal);
+  // Losing the lock mid-run (its connection died) would let a second run overlap this one: stop.
+  const lockLost = new AbortController();
+  const release = await store.acquireLock(lockKey, prepared.runtime.lockWaitSeconds * 1000, scope.signal, (reason) => {
+    log.error('lost the run lock: stopping so that no two runs overlap', { reason });
+    lockLost.abort(new OpsError(`lost the run lock (${reason}): stopped so that no two runs overlap`));
+  });
+  const signal = AbortSignal.any([scope.signal, lockLost.signal]);
   if (!release) {
     const holder = await store.runningHolder(lockKey);
     const reason = holder
@@ -225,7 +231,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
           runtime: prepared.runtime,
           log,
           progress,
-          signal: scope.signal,
+          signal,
           dryRun: Boolean(options.dryRun),
           now: clock,
           failures,
@@ -243,9 +249,12 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
       );
       const { stats, status, error } = isTaskResult(result) ? result : { stats: result, status: undefined, error: undefined };
       if (scope.signal.aborted) end = ended('interrupted', stats, `interrupted by ${scope.received() ?? 'signal'}`);
+      else if (lockLost.signal.aborted) end = ended('failed', stats, errorMessage(lockLost.signal.reason));
       else end = ended(status ?? (failureCount > 0 ? 'partial' : 'success'), stats, error);
     } catch (err) {
-      if (scope.signal.aborted || isAbortError(err)) {
+      if (lockLost.signal.aborted && !scope.signal.aborted) {
+        end = ended('failed', {}, errorMessage(lockLost.signal.reason));
+      } else if (scope.signal.aborted || isAbortError(err)) {
         end = ended('interrupted', {}, `interrupted by ${scope.received() ?? 'signal'}`);
       } else {
         usageError = err instanceof UsageError;

@@ -21,8 +21,11 @@ export interface DatabaseHandle {
   kind: 'postgres' | 'embedded';
   /** Where the data lives, safe to print. */
   location: string;
-  /** Takes a named lock, waiting up to waitMs; null when another run keeps it. */
-  acquireLock(key: string, waitMs: number, signal?: AbortSignal): Promise<Release | null>;
+  /**
+   * Takes a named lock, waiting up to waitMs; null when another run keeps it.
+   * `onLost` is called if the lock goes away while held (its connection died).
+   */
+  acquireLock(key: string, waitMs: number, signal?: AbortSignal, onLost?: (reason: string) => void): Promise<Release | null>;
   close(): Promise<void>;
 }
 
@@ -65,27 +68,40 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
-  async function acquireLock(key: string, waitMs: number, signal?: AbortSignal): Promise<Release | null> {
+  async function acquireLock(key: string, waitMs: number, signal?: AbortSignal, onLost?: (reason: string) => void): Promise<Release | null> {
     // A dedicated connection: the lock lives exactly as long as it does.
     const client = new pg.Client({ ...config, statement_timeout: 0 });
-    client.on('error', () => {});
+    let releasing = false;
+    let held = false;
+    const lost = (reason: string) => {
+      if (held && !releasing) onLost?.(reason);
+      held = false;
+    };
+    client.on('error', (err) => lost(`the lock's connection failed: ${err.message}`));
+    client.on('end', () => lost("the lock's connection closed"));
     await client.connect();
     const deadline = Date.now() + waitMs;
     try {
       for (;;) {
         const { rows } = await client.query('select pg_try_advisory_lock($1::int, hashtext($2)) as ok', [LOCK_NAMESPACE, key]);
-        if (rows[0].ok) break;
+        if (rows[0].ok) {
+          held = true;
+          break;
+        }
         if (Date.now() >= deadline) {
+          releasing = true;
           await client.end();
           return null;
         }
         await sleep(LOCK_POLL_MS, signal);
       }
     } catch (err) {
+      releasing = true;
       await client.end().catch(() => {});
       throw err;
     }
     return async () => {
+      releasing = true;
       await client.query('select pg_advisory_unlock($1::int, hashtext($2))', [LOCK_NAMESPACE, key]).catch(() => {});
       await client.end().catch(() => {});
     };

@@ -14,7 +14,7 @@ export function createRunStore(handle: DatabaseHandle): RunStore<Kysely<Database
     kind: handle.kind,
     migrateToLatest: () => migrateToLatest(db),
     pendingMigrations: () => pendingMigrations(db),
-    acquireLock: (key, waitMs, signal) => handle.acquireLock(key, waitMs, signal),
+    acquireLock: (key, waitMs, signal, onLost) => handle.acquireLock(key, waitMs, signal, onLost),
     // On the embedded database this process holds the folder lock, so every
     // `running` row is a dead process's; on Postgres only this lock's rows are known dead.
     markStaleRuns: (lockKey, foundBy, now) => taskLogs.markStaleRuns(db, handle.kind === 'embedded' ? undefined : lockKey, foundBy, now),
