@@ -8,7 +8,10 @@ import { csvPathFor, csvText, neutraliseFormula } from '../src/tasks/batch/csv.j
 import { loadPromptTemplate, renderPrompt } from '../src/tasks/batch/prompt.js';
 import { estimateCost, parsePriceTable } from '../src/tasks/batch/pricing.js';
 import { normaliseKey } from '../src/db/queries/discovered-events.js';
-import { ValidationError } from '../src/core/errors.js';
+import { ConfigError, ValidationError } from '../src/core/errors.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 test('slug list: the three shapes and the paging fields', () => {
   assert.deepEqual(parseSlugPage(['a', 'b'], 'http://x/s'), { entries: ['a', 'b'] });
@@ -88,6 +91,19 @@ test('prompt template: placeholders filled, version is a hash, unknown placehold
   assert.match(user, /^Location: 78701, Austin, TX$/m);
   assert.match(user, /^Dates: 2026-12-01 to 2026-12-31$/m);
   assert.throws(() => renderPrompt('{{nope}}', { location: '', radius: 1, start_date: '', end_date: '', max_events: 1 }), /\{\{nope\}\}/);
+});
+
+test('a custom prompt file: read, versioned, and refused clearly when unusable', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ops-prompt-'));
+  const good = join(dir, 'good.txt');
+  writeFileSync(good, 'SYSTEM:\nBe brief.\nUSER:\nEvents near {{location}} within {{radius}} miles.');
+  const t = loadPromptTemplate(good);
+  assert.equal(t.system, 'Be brief.');
+  assert.notEqual(t.version, loadPromptTemplate().version);
+  const noLocation = join(dir, 'bad.txt');
+  writeFileSync(noLocation, 'SYSTEM:\nx\nUSER:\nno placeholder');
+  assert.throws(() => loadPromptTemplate(noLocation), (e: unknown) => e instanceof ConfigError && e.variable === 'LLM_PROMPT_FILE' && /no \{\{location\}\}/.test(e.message));
+  assert.throws(() => loadPromptTemplate(join(dir, 'missing.txt')), /cannot be read: .*missing\.txt \(ENOENT\)/);
 });
 
 test('prices: defaults, overrides, malformed table names LLM_PRICES', () => {
