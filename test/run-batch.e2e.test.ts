@@ -19,7 +19,7 @@ for (const backend of backends) {
   describe(`run-batch on ${backend.name}`, { skip: backend.skip }, () => {
     let sandbox: Sandbox;
     const env = (db: TestDatabase, extra: Record<string, string> = {}) => baseEnv({ ...sandbox.env, ...db.env, ...extra });
-    const quietLlm = { latencyMs: 0, errorRate: 0, rateLimitRate: 0, outage: false, failFirst: 0, truncateRate: 0, nonJsonRate: 0, fenceRate: 0, invalidEventRate: 0, formulaEvents: false };
+    const quietLlm = { latencyMs: 0, errorRate: 0, rateLimitRate: 0, outage: false, failFirst: 0, truncateRate: 0, nonJsonRate: 0, fenceRate: 0, invalidEventRate: 0, formulaEvents: false, noisyEvents: false };
 
     async function syncedDb(): Promise<TestDatabase> {
       const db = await backend.create();
@@ -133,6 +133,21 @@ for (const backend of backends) {
       const files = readdirSync(folder);
       assert.equal(files.length, ACTIVE);
       for (const f of files) assert.equal(readFileSync(join(folder, f), 'utf8').trim().split('\n').length, 1, `${f} has the header only`);
+    });
+
+    test('events outside the asked dates and repeats within an answer are dropped with their reason', async () => {
+      sandbox.llm.setOptions({ ...quietLlm, noisyEvents: true });
+      const db = await syncedDb();
+      const result = await runOps(['run-batch', '--limit', '2', '--json'], env(db));
+      sandbox.llm.setOptions({ noisyEvents: false });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.json.stats.events_dropped, 4);
+      const rows = await centersOf(db, result.json.run_id);
+      for (const row of rows) {
+        assert.equal(row.events_found, 6);
+        assert.deepEqual(row.drop_reasons.map((d) => d.reason.replace(/\d{4}-\d{2}-\d{2}/g, 'D')).sort(), ['a duplicate of an earlier event in the same answer', 'date D is outside the requested D to D']);
+        assert.equal(readFileSync(row.csv_path!, 'utf8').trim().split('\n').length, 7, 'header and 6 events');
+      }
     });
 
     test('bad answers: truncated, non-JSON and refused output fail the center with a reason', async () => {

@@ -21,6 +21,8 @@ export interface LlmSimOptions {
   fenceRate?: number;
   invalidEventRate?: number;
   formulaEvents?: boolean;
+  /** Add a near-duplicate of the first event and one dated a year before the window. */
+  noisyEvents?: boolean;
   ignoreResponseFormat?: boolean;
   eventsPerLocation?: number;
   failFirst?: number;
@@ -60,6 +62,7 @@ const DEFAULTS: Required<Omit<LlmSimOptions, 'apiKey'>> = {
   fenceRate: 0,
   invalidEventRate: 0,
   formulaEvents: false,
+  noisyEvents: false,
   ignoreResponseFormat: false,
   eventsPerLocation: 6,
   failFirst: 0,
@@ -162,6 +165,11 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
     events = events.map((e, i) => (draw(seed, 'invalid', location, i) < options.invalidEventRate ? spoil(e, i) : e));
     if (options.formulaEvents) {
       events.push({ ...events[0], name: '=HYPERLINK("http://evil.example","click")', description: '@SUM(A1:A9)', venue: '+1 Hall', address: '-2 Road' });
+    }
+    if (options.noisyEvents) {
+      const first = events[0];
+      const pastDate = `${Number(from.slice(0, 4)) - 1}${from.slice(4)}`;
+      events.push({ ...first, name: `${String(first.name).toUpperCase()}!` }, { ...first, name: 'Last Year Gala', date: pastDate });
     }
     let content = JSON.stringify({ events });
     let finishReason = 'stop';

@@ -21,6 +21,7 @@ import { csvPathFor, runFolder, writeCsv, type CsvRow } from './batch/csv.js';
 import { estimateCost, hasPrice, parsePriceTable, type PriceTable } from './batch/pricing.js';
 import { loadPromptTemplate, locationLine, renderPrompt, type PromptTemplate } from './batch/prompt.js';
 import { batchSettings, llmClientFrom, llmConfigFrom } from './batch/settings.js';
+import { screenEvents, type DateWindow } from './batch/screen.js';
 
 export interface RunBatchOptions {
   centers?: string[];
@@ -39,10 +40,13 @@ function isoDate(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
 
-function promptFor(template: PromptTemplate, center: Center, ctx: Ctx): { system: string; user: string } {
+function dateWindow(ctx: Ctx): DateWindow {
   const start = ctx.now();
-  const end = new Date(start.getTime() + ctx.config.windowDays * 86_400_000);
-  const values = { location: locationLine(center), radius: center.radius, start_date: isoDate(start), end_date: isoDate(end), max_events: ctx.config.maxEvents, center_name: center.center_name };
+  return { start: isoDate(start), end: isoDate(new Date(start.getTime() + ctx.config.windowDays * 86_400_000)) };
+}
+
+function promptFor(template: PromptTemplate, center: Center, ctx: Ctx, window: DateWindow): { system: string; user: string } {
+  const values = { location: locationLine(center), radius: center.radius, start_date: window.start, end_date: window.end, max_events: ctx.config.maxEvents, center_name: center.center_name };
   return { system: renderPrompt(template.system, values), user: renderPrompt(template.user, values) };
 }
 
@@ -85,7 +89,7 @@ export const runBatch = defineTask({
     const centers = await selectCenters(ctx, options);
     if (ctx.dryRun) {
       for (const center of centers) {
-        const prompt = promptFor(template, center, ctx);
+        const prompt = promptFor(template, center, ctx, dateWindow(ctx));
         ctx.note(`--- ${center.slug} (${center.center_id}) · ${llmConfig.provider} ${llmConfig.model} · prompt ${template.version}\n${prompt.user}`);
       }
       return { centers: centers.length, dry_run: true, prompt_version: template.version };
@@ -180,7 +184,8 @@ interface CenterResult {
 /** One center, start to end. Returns undefined when interrupted (the center stays pending). */
 async function discoverForCenter(ctx: Ctx, llm: LlmClient, template: PromptTemplate, prices: PriceTable, center: Center, csvPath: string): Promise<CenterResult | undefined> {
   const startedAt = ctx.now();
-  const prompt = promptFor(template, center, ctx);
+  const window = dateWindow(ctx);
+  const prompt = promptFor(template, center, ctx, window);
   let tokensIn = 0;
   let tokensOut = 0;
   let attempts = 0;
@@ -195,7 +200,7 @@ async function discoverForCenter(ctx: Ctx, llm: LlmClient, template: PromptTempl
     tokensOut = completion.completionTokens;
     if (completion.refusal) throw new ValidationError(`the model refused: ${completion.refusal}`);
     if (completion.finishReason === 'length') throw new ValidationError('the answer was cut off (finish_reason "length"): truncated JSON');
-    ({ events, dropped } = parseLocalEvents(completion.content));
+    ({ events, dropped } = screenEvents(parseLocalEvents(completion.content), window));
   } catch (err) {
     if (ctx.signal.aborted || isAbortError(err)) return undefined;
     failure = errorMessage(err);
