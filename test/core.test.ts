@@ -17,6 +17,8 @@ test('redact masks registered secrets, URL passwords, api keys and bearer tokens
   assert.equal(redact('GET /Rest/races?api_key=abc123&api_secret=def456&format=json'), 'GET /Rest/races?api_key=***&api_secret=***&format=json');
   assert.equal(redact('Authorization: Bearer abcdefghijk'), 'Authorization: Bearer ***');
   assert.equal(redact('used sk-proj-ABCDEFGH12345678'), 'used sk-***');
+  assert.equal(redact('xai-Zq81kd92KD0s9dkq02KdkQ'), 'xai-***');
+  assert.equal(redact('center sk-regina-north-downtown failed'), 'center sk-regina-north-downtown failed', 'a slug is not a key');
   assert.deepEqual(redactDeep({ api_key: 'x1234', nested: { password: 'p', note: 'hunter2-very-secret' }, list: ['Bearer zzzzzzzz'] }), {
     api_key: '***',
     nested: { password: '***', note: '***' },
