@@ -30,7 +30,7 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/([?&](?:api[_-]?key|api[_-]?secret|key|token|access_token|secret|password)=)[^&\s"']+/gi, `$1${MASK}`],
   // Authorization: Bearer …
   [/(bearer\s+)[A-Za-z0-9._~+/=-]{4,}/gi, `$1${MASK}`],
-  // OpenAI / xAI style keys: long and random (a digit somewhere), unlike a slug such as "sk-regina-north"
+  // OpenAI / xAI style keys: long and random (a digit somewhere), unlike a name such as "sk-regina-north"
   [/\b(sk|xai)-(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{20,}/g, `$1-${MASK}`],
 ];
 
