@@ -65,6 +65,7 @@ export const syncCenters = defineTask({
     ctx.log.info('slug list fetched', { slugs: list.slugs.length, pages: list.pages });
 
     const counts: Record<UpsertOutcome | 'fetched', number> = { fetched: 0, inserted: 0, updated: 0, unchanged: 0 };
+    const seen = new Set<string>();
     let done = 0;
     const limit = pLimit(config.concurrency);
     ctx.progress.update({ done, total: slugs.length, noun: 'center' });
@@ -78,6 +79,7 @@ export const syncCenters = defineTask({
           return;
         }
         counts.fetched += 1;
+        seen.add(record.centerId);
         if (!ctx.dryRun) counts[await upsertCenter(db, toRow(record), ctx.now())] += 1;
       } catch (err) {
         if (isAbortError(err) || signal.aborted) return;
@@ -90,8 +92,8 @@ export const syncCenters = defineTask({
     await Promise.all(slugs.map((slug) => limit(() => syncOne(slug))));
     throwIfAborted(signal);
 
-    // Only a complete slug list can say what is missing.
-    const missing = await findMissingCenters(db, list.slugs);
+    // Only a complete slug list can say what is missing; a center fetched under another slug is not.
+    const missing = (await findMissingCenters(db, list.slugs)).filter((m) => !seen.has(m.center_id));
     let deactivated = 0;
     if (missing.length > 0) {
       ctx.log.warn('centers no longer listed by the API', { count: missing.length, slugs: missing.slice(0, 20).map((m) => m.slug) });
