@@ -129,6 +129,7 @@ for (const backend of backends) {
       assert.equal(result.json.failure_count, ACTIVE);
       const run = await batchRun(db, result.json.run_id);
       assert.equal(run.status, 'failed');
+      assert.ok((await centersOf(db, result.json.run_id)).every((r) => r.attempts === 2), 'each center tried LLM_ATTEMPTS times');
       const folder = join(resolve(db.env.OPS_OUTPUT_DIR), 'events', result.json.run_id);
       const files = readdirSync(folder);
       assert.equal(files.length, ACTIVE);

@@ -41,7 +41,7 @@ export class ConfigError extends OpsError {
 export class UpstreamError extends OpsError {
   constructor(
     message: string,
-    readonly details: { system: string; status?: number; retriable: boolean; retryAfterMs?: number; code?: string },
+    readonly details: { system: string; status?: number; retriable: boolean; retryAfterMs?: number; code?: string; attempts?: number },
     options?: { cause?: unknown },
   ) {
     super(message, options);

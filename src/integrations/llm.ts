@@ -134,6 +134,10 @@ export class LlmClient {
       gate: this.gate,
       classify: classifyLlmError,
       onRetry: ({ attempt, error, waitMs }) => this.log?.debug('retrying LLM call', { attempt, wait_ms: waitMs, reason: error instanceof Error ? error.message : String(error) }),
+    }).catch((error: unknown) => {
+      // The caller records how many attempts a failure took.
+      if (error instanceof UpstreamError) error.details.attempts = attempts;
+      throw error;
     });
     const choice = response.choices?.[0];
     if (!choice) throw new ValidationError(`${this.system}: the response has no choices`);

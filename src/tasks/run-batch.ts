@@ -7,7 +7,7 @@
  */
 import pLimit from 'p-limit';
 import type { Kysely } from 'kysely';
-import { errorMessage, InterruptedError, isAbortError, UsageError } from '../core/errors.js';
+import { errorMessage, InterruptedError, isAbortError, UpstreamError, UsageError } from '../core/errors.js';
 import { defineTask, type TaskContext } from '../core/task.js';
 import { closeAbandonedRuns, createBatchRun, finishBatchRun, getBatchRun, recordCenterOutcome, skipPendingCenters, unsuccessfulCenterIds } from '../db/queries/batch-runs.js';
 import { listActiveCenters } from '../db/queries/centers.js';
@@ -204,6 +204,7 @@ async function discoverForCenter(ctx: Ctx, llm: LlmClient, template: PromptTempl
   } catch (err) {
     if (ctx.signal.aborted || isAbortError(err)) return undefined;
     failure = errorMessage(err);
+    if (err instanceof UpstreamError) attempts = err.details.attempts ?? attempts;
   }
   const cost = estimateCost(prices, model || llm.system, tokensIn, tokensOut);
   const rows: CsvRow[] = events.map((e) => ({ center_id: center.center_id, center_name: center.center_name, ...e }));
