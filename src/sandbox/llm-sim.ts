@@ -82,21 +82,28 @@ const KINDS = [
   ['Craft Fair', 'market', 'Expo Center'],
 ] as const;
 
+const DAY_MS = 86_400_000;
+
 function eventsFor(location: string, from: string, to: string, count: number, seed: number) {
   const random = prng(hash32(`${seed}|${location}`));
   const city = location.split(',')[1]?.trim() || 'Springfield';
   const start = Date.parse(`${from}T00:00:00Z`);
-  const days = Math.max(1, Math.round((Date.parse(`${to}T00:00:00Z`) - start) / 86_400_000));
+  // Both ends of the window are valid dates; never more than 30 days ahead.
+  const days = Math.min(30, Math.max(1, Math.round((Date.parse(`${to}T00:00:00Z`) - start) / DAY_MS) + 1));
   return Array.from({ length: count }, (_, i) => {
     const [title, category, venue] = KINDS[(hash32(location) + i) % KINDS.length];
-    const date = new Date(start + Math.floor(random() * days) * 86_400_000).toISOString().slice(0, 10);
+    // Past the list of kinds, number the repeats so they are distinct events, not duplicates.
+    const round = Math.floor(i / KINDS.length);
+    const name = `${city} ${title}${round > 0 ? ` ${round + 1}` : ''}`;
+    const date = new Date(start + Math.floor(random() * days) * DAY_MS).toISOString().slice(0, 10);
     const hour = 8 + Math.floor(random() * 12);
-    const slug = `${city}-${title}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+    const allDay = random() < 0.15;
+    const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
     return {
-      name: `${city} ${title}`,
+      name,
       date,
-      start_time: `${String(hour).padStart(2, '0')}:00`,
-      end_time: random() < 0.3 ? null : `${String(Math.min(23, hour + 2)).padStart(2, '0')}:30`,
+      start_time: allDay ? null : `${String(hour).padStart(2, '0')}:00`,
+      end_time: allDay || random() < 0.3 ? null : `${String(Math.min(23, hour + 2)).padStart(2, '0')}:30`,
       venue,
       address: `${100 + Math.floor(random() * 900)} Main St`,
       city,
@@ -108,7 +115,10 @@ function eventsFor(location: string, from: string, to: string, count: number, se
 }
 
 function spoil(event: Record<string, unknown>, kind: number): Record<string, unknown> {
-  if (kind % 3 === 0) return { ...event, name: '' };
+  if (kind % 3 === 0) {
+    const { name: _missing, ...rest } = event;
+    return rest;
+  }
   if (kind % 3 === 1) return { ...event, date: 'next Saturday' };
   return { ...event, url: 'not a url' };
 }
@@ -145,7 +155,7 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
     const location = /^Location:\s*(.+)$/m.exec(prompt)?.[1].trim() ?? 'unknown';
     const dates = /^Dates:\s*(\d{4}-\d{2}-\d{2})\s+to\s+(\d{4}-\d{2}-\d{2})/m.exec(prompt);
     const today = new Date().toISOString().slice(0, 10);
-    const [from, to] = dates ? [dates[1], dates[2]] : [today, new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10)];
+    const [from, to] = dates ? [dates[1], dates[2]] : [today, new Date(Date.now() + 30 * DAY_MS).toISOString().slice(0, 10)];
     const attempt = (counters.perLocation[location] = (counters.perLocation[location] ?? 0) + 1);
     const seed = options.seed;
 
@@ -164,7 +174,12 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
     let events: Array<Record<string, unknown>> = eventsFor(location, from, to, options.eventsPerLocation, seed);
     events = events.map((e, i) => (draw(seed, 'invalid', location, i) < options.invalidEventRate ? spoil(e, i) : e));
     if (options.formulaEvents) {
-      events.push({ ...events[0], name: '=HYPERLINK("http://evil.example","click")', description: '@SUM(A1:A9)', venue: '+1 Hall', address: '-2 Road' });
+      // Cells a spreadsheet would run as formulas: every one must reach the CSV neutralised.
+      events.push(
+        { ...events[0], name: '=HYPERLINK("http://evil.example","click")', description: '@SUM(A1:A9)', venue: '+1 Hall', address: '-2 Road' },
+        { ...events[0], name: `${events[0].name ?? 'Event'} Encore`, description: '+1 (555) 0100 for tickets' },
+        { ...events[0], name: `${events[0].name ?? 'Event'} Late Show`, description: '-2 degrees expected, dress warm' },
+      );
     }
     if (options.noisyEvents) {
       const first = events[0];
@@ -173,7 +188,10 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
     }
     let content = JSON.stringify({ events });
     let finishReason = 'stop';
-    const structured = body.response_format?.type === 'json_schema' && !options.ignoreResponseFormat;
+    // Structured output (json_schema, or the older json_object) gives bare JSON;
+    // without it the model is chatty and wraps the JSON in prose and fences.
+    const format = body.response_format?.type;
+    const structured = (format === 'json_schema' || format === 'json_object') && !options.ignoreResponseFormat;
     if (draw(seed, 'truncate', location, attempt) < options.truncateRate) {
       content = content.slice(0, Math.floor(content.length / 2));
       finishReason = 'length';

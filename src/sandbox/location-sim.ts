@@ -105,15 +105,14 @@ export async function startLocationSim(initial: LocationSimOptions & { port?: nu
   function slugList(res: ServerResponse, url: URL, base: string) {
     counters.slugRequests += 1;
     const all = listed();
-    const size = options.slugPageSize;
-    const page = Math.max(1, Number(url.searchParams.get('page') ?? '1'));
+    // A bare array cannot carry `next` or `page`, so paging it would silently
+    // hide slugs from every client: the array shape is always one page.
+    const size = options.slugFormat === 'array' ? undefined : options.slugPageSize;
+    const page = Math.max(1, Number.parseInt(url.searchParams.get('page') ?? '1', 10) || 1);
     const slice = size ? all.slice((page - 1) * size, page * size) : all;
     const totalPages = size ? Math.max(1, Math.ceil(all.length / size)) : 1;
     const next = size && page < totalPages ? `${base}/locations/slugs?page=${page + 1}` : undefined;
-    if (options.slugFormat === 'array') {
-      // A bare array cannot carry `next`: paging needs an object shape.
-      return reply(res, 200, slice);
-    }
+    if (options.slugFormat === 'array') return reply(res, 200, slice);
     if (options.slugFormat === 'data') {
       return reply(res, 200, { data: slice.map((slug) => ({ slug })), ...(size ? { page, total_pages: totalPages } : {}) });
     }
@@ -151,7 +150,10 @@ export async function startLocationSim(initial: LocationSimOptions & { port?: nu
       if (!authorised(req)) return reply(res, 401, { error: 'invalid API key' });
       const url = new URL(req.url ?? '/', 'http://sim');
       if (req.method === 'GET' && url.pathname === '/locations/slugs') return slugList(res, url, server.baseUrl);
-      const match = /^\/location\/data\/slug\/(.+)$/.exec(url.pathname);
+      // Match the raw path: URL parsing would resolve an encoded "%2E%2E"
+      // segment as "..", and the slug must be looked up exactly as sent.
+      const rawPath = (req.url ?? '/').split('?')[0];
+      const match = /^\/location\/data\/slug\/(.+)$/.exec(rawPath);
       if (req.method === 'GET' && match) return detail(res, match[1]);
       return reply(res, 404, { error: 'no such route' });
     },
