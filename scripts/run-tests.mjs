@@ -22,7 +22,16 @@ if (process.env.CI === 'true' && !process.env.TEST_DATABASE_URL) {
   process.exit(1);
 }
 
-const env = { ...process.env };
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+const env = { ...process.env, OPS_TEST_RUN_PID: String(process.pid) };
 const pgliteTemplate = mkdtempSync(join(tmpdir(), 'ops-template-'));
 execFileSync(process.execPath, [ops, 'migrate'], { env: { ...env, DATABASE_URL: '', OPS_DATA_DIR: pgliteTemplate }, stdio: ['ignore', 'ignore', 'inherit'] });
 env.OPS_TEST_PGLITE_TEMPLATE = pgliteTemplate;
@@ -33,8 +42,14 @@ if (process.env.TEST_DATABASE_URL) {
   const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await admin.connect();
   // Databases of earlier runs (each test's is kept after the run, for a look when it failed).
+  // Their names carry the pid of the run that made them: a run still going on
+  // (another checkout testing at the same time) keeps its own.
   const { rows } = await admin.query("select datname from pg_database where datname like 'ops\\_t\\_%' or datname like 'ops\\_tmpl\\_%'");
-  for (const { datname } of rows) await admin.query(`drop database if exists ${datname} with (force)`);
+  for (const { datname } of rows) {
+    const pid = Number(/^ops_(?:t|tmpl)_(\d+)(?:_|$)/.exec(datname)?.[1]);
+    if (pid && pid !== process.pid && alive(pid)) continue;
+    await admin.query(`drop database if exists ${datname} with (force)`);
+  }
   await admin.query(`drop database if exists ${template}`);
   await admin.query(`create database ${template}`);
   await admin.end();

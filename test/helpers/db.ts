@@ -82,7 +82,8 @@ const postgres: Backend = {
   async create() {
     const base = process.env.TEST_DATABASE_URL!;
     const template = process.env.OPS_TEST_PG_TEMPLATE;
-    const name = `ops_t_${randomBytes(5).toString('hex')}`;
+    // The pid of the npm test run: a later run drops it only once this one is over.
+    const name = `ops_t_${process.env.OPS_TEST_RUN_PID ?? process.pid}_${randomBytes(5).toString('hex')}`;
     const { default: pg } = await import('pg');
     const client = new pg.Client({ connectionString: base });
     await client.connect();
