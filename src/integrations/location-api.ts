@@ -104,10 +104,6 @@ function firstIssue(error: z.ZodError): string {
 /** Validates one detail record (already unwrapped from `data`). */
 export function parseCenter(body: unknown, requestedSlug: string): CenterRecord {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('the record is not a JSON object');
-  // The whole record is stored (location_data): its size is capped too.
-  const size = recordSize(body);
-  if (typeof size === 'string') throw new ValidationError(`malformed record: ${size}`);
-  if (size > CENTER_LIMITS.record_bytes) throw new ValidationError(`malformed record: it is larger than ${CENTER_LIMITS.record_bytes} bytes (${size})`);
   const parsed = centerSchema.safeParse(body);
   if (!parsed.success) throw new ValidationError(`malformed record: ${firstIssue(parsed.error)}`);
   const r = parsed.data;
@@ -145,6 +141,11 @@ export function parseCenter(body: unknown, requestedSlug: string): CenterRecord 
     owner_email: record.ownerEmail,
   });
   if (tooLong) throw new ValidationError(`malformed record: ${tooLong}`);
+  // The whole record is stored (location_data): its size is capped too. Checked after
+  // the fields, so that an oversize field is named in the reason.
+  const size = recordSize(body);
+  if (typeof size === 'string') throw new ValidationError(`malformed record: ${size}`);
+  if (size > CENTER_LIMITS.record_bytes) throw new ValidationError(`malformed record: it is larger than ${CENTER_LIMITS.record_bytes} bytes (${size})`);
   return record;
 }
 
