@@ -101,7 +101,9 @@ export const runBatch = defineTask({
     if (ctx.dryRun) {
       for (const center of centers) {
         const prompt = promptFor(template, center, ctx, dateWindow(ctx));
-        ctx.note(`--- ${center.slug} (${center.center_id}) · ${llmConfig.provider} ${llmConfig.model} · prompt ${template.version}\n${prompt.user}`);
+        const chars = prompt.system.length + prompt.user.length;
+        const body = chars > PROMPT_MAX_CHARS ? `(not shown: the prompt is ${chars} characters, more than the ${PROMPT_MAX_CHARS} allowed; this center would fail)` : prompt.user;
+        ctx.note(`--- ${center.slug} (${center.center_id}) · ${llmConfig.provider} ${llmConfig.model} · prompt ${template.version}\n${body}`);
       }
       return { centers: centers.length, dry_run: true, prompt_version: template.version };
     }
@@ -222,7 +224,7 @@ function capEvents(events: LocalEvent[], dropped: DroppedEvent[], max: number): 
   if (events.length <= max) return { events, dropped };
   const reason = `beyond BATCH_MAX_EVENTS (${max}): only the first ${max} valid events of an answer are kept`;
   const over = events.slice(max).map((e, i) => ({ index: max + i, name: e.name, reason }));
-  return { events: events.slice(0, max), dropped: [...over, ...dropped] };
+  return { events: events.slice(0, max), dropped: [...dropped, ...over] };
 }
 
 /**
