@@ -121,7 +121,7 @@ for (const backend of backends) {
       assert.equal(rows.find((r) => r.slug === normal)!.status, 'success');
     });
 
-    test('leftover temporary CSV files of a dead process are swept by --resume; a live one is kept', async () => {
+    test('temporary CSV files of dead processes are swept by --resume and after a killed run; a live one is kept', async () => {
       sandbox.llm.setOptions({ ...quietLlm });
       const db = await syncedDb();
       const first = await runOps(['run-batch', '--limit', '1', '--json'], env(db));
@@ -136,6 +136,14 @@ for (const backend of backends) {
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.ok(!existsSync(dead), 'the dead process’s temp file is gone');
       assert.ok(existsSync(live), 'a live process’s temp file is left alone');
+
+      // A run killed mid-write (left `running`): the next plain run sweeps its folder when it closes it.
+      await db.use((k) => k.updateTable('batch_runs').set({ status: 'running' }).where('run_id', '=', first.json.run_id).execute());
+      writeFileSync(dead, '');
+      const next = await runOps(['run-batch', '--limit', '1', '--json'], env(db));
+      assert.equal(next.code, 0, next.stderr);
+      assert.ok(!existsSync(dead), 'the killed run’s temp file is gone');
+      assert.ok(existsSync(live));
     });
 
     test('LLM_PRICES out of range and LLM_PROMPT_FILE=/dev/zero: exit 78 naming the variable, no LLM call', { skip: backend.name !== 'embedded' && 'settings do not depend on the database' }, async () => {
