@@ -283,6 +283,14 @@ test('LLM: invalid and formula-like events', async () => {
   for (const prefix of ['@SUM(', '+1', '-2']) assert.ok(events.some((e: any) => e.description.startsWith(prefix)), prefix);
 });
 
+test('LLM: eventsPerLocation and one event with a huge venue', async () => {
+  sandbox.llm.setOptions({ ...quietLlm, eventsPerLocation: 50, hugeVenueChars: 10_000 });
+  const { events } = JSON.parse((await complete('98101, Seattle, WA')).body.choices[0].message.content);
+  sandbox.llm.setOptions({ eventsPerLocation: 6, hugeVenueChars: 0 });
+  assert.equal(events.length, 51);
+  assert.deepEqual(events.filter((e: any) => e.venue.length === 10_000).map((e: any) => e.name), [`${events[0].name} Mega`]);
+});
+
 test('LLM: outage, 429 with retry headers, failFirst per location, bad key', async () => {
   sandbox.llm.setOptions({ ...quietLlm, outage: true });
   const down = await complete('85004, Phoenix, AZ');

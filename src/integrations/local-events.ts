@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
 import { extractJson } from './llm.js';
+import { EVENT_LIMITS } from './limits.js';
 
 export const EVENT_CATEGORIES = ['music', 'sports', 'food', 'arts', 'community', 'family', 'market', 'education', 'health', 'other'] as const;
 
@@ -55,19 +56,23 @@ function isRealDate(value: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
 }
 
+/** An optional text of at most `max` characters: a longer one drops the event. */
+const capped = (max: number) => optional.refine((v) => v === null || v.length <= max, { message: `is longer than ${max} characters` });
+
 const time = optional.refine((v) => v === null || /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/.test(v), { message: 'must be HH:MM' });
 
 const eventSchema = z.object({
-  name: z.string().trim().min(1, 'is empty').max(300, 'is longer than 300 characters'),
+  name: z.string().trim().min(1, 'is empty').max(EVENT_LIMITS.name, `is longer than ${EVENT_LIMITS.name} characters`),
   date: z.string().trim().refine(isRealDate, { message: 'must be an ISO date (YYYY-MM-DD)' }),
   start_time: time,
   end_time: time,
-  venue: optional,
-  address: optional,
-  city: optional,
-  url: optional.refine((v) => v === null || /^https?:\/\/[^\s]+$/i.test(v), { message: 'must be an http(s) URL' }),
-  category: optional.transform((v) => (v === null ? null : v.toLowerCase())),
-  description: optional.transform((v) => (v === null ? null : v.slice(0, 2000))),
+  venue: capped(EVENT_LIMITS.venue),
+  address: capped(EVENT_LIMITS.address),
+  city: capped(EVENT_LIMITS.city),
+  url: capped(EVENT_LIMITS.url).refine((v) => v === null || /^https?:\/\/[^\s]+$/i.test(v), { message: 'must be an http(s) URL' }),
+  category: capped(EVENT_LIMITS.category).transform((v) => (v === null ? null : v.toLowerCase())),
+  // The one field cut rather than refused: a long description is still a good event.
+  description: optional.transform((v) => (v === null ? null : v.slice(0, EVENT_LIMITS.description))),
 });
 
 /** One valid event, as the validator leaves it. */
@@ -102,7 +107,7 @@ export function parseLocalEvents(content: string): ParsedEvents {
     }
     const issue = parsed.error.issues[0];
     const name = raw && typeof raw === 'object' && typeof (raw as { name?: unknown }).name === 'string' ? (raw as { name: string }).name : null;
-    dropped.push({ index, name, reason: issue ? `${issue.path.join('.') || 'event'} ${issue.message}` : 'invalid event' });
+    dropped.push({ index, name: name === null ? null : name.slice(0, EVENT_LIMITS.name), reason: issue ? `${issue.path.join('.') || 'event'} ${issue.message}` : 'invalid event' });
   });
   return { events, dropped };
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ValidationError } from '../core/errors.js';
 import { createHttpClient, type HttpClient } from '../core/http.js';
 import type { Logger } from '../core/log.js';
+import { CENTER_LIMITS, ENTRY_PREVIEW_CHARS } from './limits.js';
 
 export interface LocationApiConfig {
   slugApiUrl: string;
@@ -78,6 +79,23 @@ const centerSchema = z
   })
   .passthrough();
 
+/** The record as JSON, or why it cannot be one (a cycle-free but deeply nested value overflows JSON.stringify). */
+function recordSize(body: object): number | string {
+  try {
+    return Buffer.byteLength(JSON.stringify(body));
+  } catch (err) {
+    return err instanceof RangeError ? 'it is nested too deeply' : 'it cannot be written as JSON';
+  }
+}
+
+/** Every text field within its documented maximum (limits.ts), else the first one over it. */
+function overLimit(fields: Partial<Record<keyof typeof CENTER_LIMITS, string | null>>): string | undefined {
+  for (const [field, value] of Object.entries(fields) as Array<[keyof typeof CENTER_LIMITS, string | null | undefined]>) {
+    if (value && value.length > CENTER_LIMITS[field]) return `${field} is longer than ${CENTER_LIMITS[field]} characters (${value.length})`;
+  }
+  return undefined;
+}
+
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   return issue ? `${issue.path.join('.') || 'record'}: ${issue.message}` : 'invalid record';
@@ -99,7 +117,7 @@ export function parseCenter(body: unknown, requestedSlug: string): CenterRecord 
     if (!Number.isFinite(radius) || radius <= 0 || radius > 1000) throw new ValidationError(`malformed record: radius must be a positive number of miles, found ${JSON.stringify(r.radius)}`);
     radius = Math.round(radius);
   }
-  return {
+  const record: CenterRecord = {
     centerId,
     centerName,
     slug: r.slug || requestedSlug,
@@ -112,6 +130,23 @@ export function parseCenter(body: unknown, requestedSlug: string): CenterRecord 
     isActive: r.is_active,
     raw: body as Record<string, unknown>,
   };
+  const tooLong = overLimit({
+    center_id: record.centerId,
+    center_name: record.centerName,
+    slug: record.slug,
+    zip_code: record.zipCode,
+    city: record.city,
+    state: record.state,
+    country: record.country,
+    owner_email: record.ownerEmail,
+  });
+  if (tooLong) throw new ValidationError(`malformed record: ${tooLong}`);
+  // The whole record is stored (location_data): its size is capped too. Checked after
+  // the fields, so that an oversize field is named in the reason.
+  const size = recordSize(body);
+  if (typeof size === 'string') throw new ValidationError(`malformed record: ${size}`);
+  if (size > CENTER_LIMITS.record_bytes) throw new ValidationError(`malformed record: it is larger than ${CENTER_LIMITS.record_bytes} bytes (${size})`);
+  return record;
 }
 
 /** Reads one page of the slug list in any accepted shape; returns its slugs and where the next page is. */
@@ -132,6 +167,19 @@ function withPage(url: string, page: number): string {
   const u = new URL(url);
   u.searchParams.set('page', String(page));
   return u.toString();
+}
+
+/**
+ * A short preview of a rejected entry for its reason. Never throws: a deeply
+ * nested entry overflows JSON.stringify, and that must reject the entry, not
+ * fail the whole list.
+ */
+function previewOf(entry: unknown): string {
+  try {
+    return String(JSON.stringify(entry)).slice(0, ENTRY_PREVIEW_CHARS);
+  } catch {
+    return Array.isArray(entry) ? '[…nested too deeply…]' : '{…nested too deeply…}';
+  }
 }
 
 function slugOf(entry: unknown): string | undefined {
@@ -174,7 +222,8 @@ export class LocationApi {
       const page = parseSlugPage(data, url);
       for (const entry of page.entries) {
         const slug = slugOf(entry);
-        if (slug === undefined) rejected.push({ entry: JSON.stringify(entry).slice(0, 100), reason: 'not a slug (expected a string or {"slug": …})' });
+        if (slug === undefined) rejected.push({ entry: previewOf(entry), reason: 'not a slug (expected a string or {"slug": …})' });
+        else if (slug.trim().length > CENTER_LIMITS.slug) rejected.push({ entry: previewOf(slug), reason: `the slug is longer than ${CENTER_LIMITS.slug} characters` });
         else slugs.push(slug.trim());
       }
       url = page.next;

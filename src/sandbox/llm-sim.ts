@@ -25,6 +25,8 @@ export interface LlmSimOptions {
   noisyEvents?: boolean;
   ignoreResponseFormat?: boolean;
   eventsPerLocation?: number;
+  /** Add one event whose venue is this many characters long (0: none). */
+  hugeVenueChars?: number;
   failFirst?: number;
   /** Answer 400 to a request with response_format json_schema (a provider without structured output). */
   rejectResponseFormat?: boolean;
@@ -65,6 +67,7 @@ const DEFAULTS: Required<Omit<LlmSimOptions, 'apiKey'>> = {
   noisyEvents: false,
   ignoreResponseFormat: false,
   eventsPerLocation: 6,
+  hugeVenueChars: 0,
   failFirst: 0,
   rejectResponseFormat: false,
   quotaExceeded: false,
@@ -181,6 +184,7 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
         { ...events[0], name: `${events[0].name ?? 'Event'} Late Show`, description: '-2 degrees expected, dress warm' },
       );
     }
+    if (options.hugeVenueChars > 0) events.push({ ...events[0], name: `${events[0].name ?? 'Event'} Mega`, venue: 'v'.repeat(options.hugeVenueChars) });
     if (options.noisyEvents) {
       const first = events[0];
       const pastDate = `${Number(from.slice(0, 4)) - 1}${from.slice(4)}`;

@@ -9,15 +9,16 @@ import pLimit from 'p-limit';
 import type { Kysely } from 'kysely';
 import { errorMessage, InterruptedError, isAbortError, UpstreamError, UsageError } from '../core/errors.js';
 import { defineTask, type TaskContext } from '../core/task.js';
-import { closeAbandonedRuns, createBatchRun, finishBatchRun, getBatchRun, recordCenterOutcome, skipPendingCenters, unsuccessfulCenterIds } from '../db/queries/batch-runs.js';
+import { closeAbandonedRuns, closeBatchRun, createBatchRun, finishBatchRun, getBatchRun, recordCenterOutcome, unsuccessfulCenterIds } from '../db/queries/batch-runs.js';
 import { listActiveCenters } from '../db/queries/centers.js';
 import { upsertEvents } from '../db/queries/discovered-events.js';
 import type { Database } from '../db/schema.js';
 import type { SettingsOf } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
-import { localEventsSchema, parseLocalEvents, type LocalEvent } from '../integrations/local-events.js';
+import { localEventsSchema, parseLocalEvents, type DroppedEvent, type LocalEvent } from '../integrations/local-events.js';
+import { PROMPT_MAX_CHARS } from '../integrations/limits.js';
 import type { LlmClient } from '../integrations/llm.js';
-import { csvPathFor, runFolder, writeCsv, type CsvRow } from './batch/csv.js';
+import { csvPathFor, runFolder, sweepTempFiles, writeCsv, type CsvRow } from './batch/csv.js';
 import { estimateCost, hasPrice, parsePriceTable, type PriceTable } from './batch/pricing.js';
 import { loadPromptTemplate, locationLine, renderPrompt, type PromptTemplate } from './batch/prompt.js';
 import { batchSettings, llmClientFrom, llmConfigFrom } from './batch/settings.js';
@@ -56,6 +57,7 @@ async function selectCenters(ctx: Ctx, options: RunBatchOptions): Promise<Center
     const previous = await getBatchRun(db, options.resume);
     if (!previous) throw new UsageError(`--resume: there is no batch run "${options.resume}" (ops batch-status --latest shows the newest)`);
     const ids = await unsuccessfulCenterIds(db, options.resume);
+    if (ids.length === 0) return [];
     const centers = await listActiveCenters(db, { centerIds: ids, limit: options.limit });
     if (centers.length < ids.length) ctx.note(`${ids.length - centers.length} center(s) of ${options.resume} are no longer active and are left out`);
     return centers;
@@ -84,13 +86,24 @@ export const runBatch = defineTask({
     const prices = parsePriceTable(config.prices);
 
     const abandoned = await closeAbandonedRuns(ctx.db, ctx.now());
-    if (abandoned.length) ctx.log.warn('batch runs left running by a process that died were marked interrupted', { runs: abandoned });
+    if (abandoned.length) ctx.log.warn('batch runs left running by a process that died were marked interrupted', { runs: abandoned.map((r) => r.run_id) });
 
     const centers = await selectCenters(ctx, options);
+    if (!ctx.dryRun) {
+      // Temporary CSVs of a process that died mid-write: in the folders of the runs it left, and of the run resumed.
+      const previous = options.resume ? await getBatchRun(ctx.db, options.resume) : undefined;
+      const folders = [...abandoned.map((r) => r.output_dir), previous?.output_dir].filter((f): f is string => !!f);
+      for (const folder of new Set(folders)) {
+        const removed = sweepTempFiles(folder);
+        if (removed.length) ctx.log.info('temporary CSV files of a process that died were removed', { folder, files: removed.length });
+      }
+    }
     if (ctx.dryRun) {
       for (const center of centers) {
         const prompt = promptFor(template, center, ctx, dateWindow(ctx));
-        ctx.note(`--- ${center.slug} (${center.center_id}) · ${llmConfig.provider} ${llmConfig.model} · prompt ${template.version}\n${prompt.user}`);
+        const chars = prompt.system.length + prompt.user.length;
+        const body = chars > PROMPT_MAX_CHARS ? `(not shown: the prompt is ${chars} characters, more than the ${PROMPT_MAX_CHARS} allowed; this center would fail)` : prompt.user;
+        ctx.note(`--- ${center.slug} (${center.center_id}) · ${llmConfig.provider} ${llmConfig.model} · prompt ${template.version}\n${body}`);
       }
       return { centers: centers.length, dry_run: true, prompt_version: template.version };
     }
@@ -120,13 +133,31 @@ export const runBatch = defineTask({
     let done = 0;
     const limit = pLimit(options.concurrency ?? config.concurrency);
     ctx.progress.update({ done, total: centers.length, noun: 'center' });
+    // The first center whose database write failed: it stops every other center (stop), and fails the run.
+    let fatal: { center: Center; error: unknown; startedAt: Date } | undefined;
+    const stop = new AbortController();
+    const stopOrSignal = AbortSignal.any([signal, stop.signal]);
 
     const work = Promise.all(
       centers.map((center) =>
         limit(async () => {
-          if (signal.aborted) return;
+          if (stopOrSignal.aborted) return;
           const csvPath = csvPathFor(folder, center.slug, taken);
-          const outcome = await discoverForCenter(ctx, llm, template, prices, center, csvPath);
+          const startedAt = ctx.now();
+          let outcome: CenterResult | undefined;
+          try {
+            outcome = await discoverForCenter(ctx, llm, template, prices, center, csvPath, stopOrSignal);
+          } catch (err) {
+            // Not an item failure: the database failed. Stop the others; the run is closed below, once they are done.
+            if (!fatal) fatal = { center, error: err, startedAt };
+            stop.abort();
+            try {
+              writeCsv(csvPath, []);
+            } catch {
+              // The header-only CSV is a courtesy here; the run fails either way.
+            }
+            return;
+          }
           if (outcome) {
             totals[outcome.ok ? 'succeeded' : 'failed'] += 1;
             totals.events_found += outcome.found;
@@ -141,18 +172,25 @@ export const runBatch = defineTask({
         }),
       ),
     );
-    try {
-      await work;
-    } catch (err) {
-      // The database itself failed: close the batch as failed rather than leave it `running`.
-      limit.clearQueue();
-      await finishBatchRun(ctx.db, ctx.runId, 'failed', ctx.now(), errorMessage(err)).catch(() => {});
-      throw err;
-    }
+    // Every center's work catches its own failure: this waits for all of them, in flight or stopped.
+    await work;
 
+    if (fatal) {
+      const reason = `the database write of center ${fatal.center.slug} failed: ${errorMessage(fatal.error)}`;
+      const closing = {
+        status: 'failed' as const,
+        error: reason,
+        skipReason: `the batch stopped: ${reason}`,
+        failedCenter: { centerId: fatal.center.center_id, error: errorMessage(fatal.error), startedAt: fatal.startedAt },
+      };
+      // When the database is down this fails too: the next run closes the batch (closeAbandonedRuns).
+      await closeBatchRun(ctx.db, ctx.runId, closing, ctx.now()).catch((err) => ctx.log.error('the failed batch could not be closed', { error: errorMessage(err) }));
+      throw fatal.error;
+    }
     if (signal.aborted) {
-      const skipped = await skipPendingCenters(ctx.db, ctx.runId, 'interrupted before this center ran', ctx.now());
-      await finishBatchRun(ctx.db, ctx.runId, 'interrupted', ctx.now(), `interrupted: ${skipped} center(s) not run; ops run-batch --resume ${ctx.runId}`);
+      const notRun = centers.length - totals.succeeded - totals.failed;
+      const error = `interrupted: ${notRun} center(s) not run; ops run-batch --resume ${ctx.runId}`;
+      await closeBatchRun(ctx.db, ctx.runId, { status: 'interrupted', error, skipReason: 'interrupted before this center ran' }, ctx.now());
       throw new InterruptedError();
     }
     const status = totals.failed === 0 ? 'completed' : totals.succeeded === 0 ? 'failed' : 'partial';
@@ -181,8 +219,19 @@ interface CenterResult {
   cost: number;
 }
 
-/** One center, start to end. Returns undefined when interrupted (the center stays pending). */
-async function discoverForCenter(ctx: Ctx, llm: LlmClient, template: PromptTemplate, prices: PriceTable, center: Center, csvPath: string): Promise<CenterResult | undefined> {
+/** Keeps the first `max` valid events; the rest are dropped with the reason. */
+function capEvents(events: LocalEvent[], dropped: DroppedEvent[], max: number): { events: LocalEvent[]; dropped: DroppedEvent[] } {
+  if (events.length <= max) return { events, dropped };
+  const reason = `beyond BATCH_MAX_EVENTS (${max}): only the first ${max} valid events of an answer are kept`;
+  const over = events.slice(max).map((e, i) => ({ index: max + i, name: e.name, reason }));
+  return { events: events.slice(0, max), dropped: [...dropped, ...over] };
+}
+
+/**
+ * One center, start to end. Returns undefined when stopped (the center stays
+ * pending until the run closes); throws only when the database fails.
+ */
+async function discoverForCenter(ctx: Ctx, llm: LlmClient, template: PromptTemplate, prices: PriceTable, center: Center, csvPath: string, signal: AbortSignal): Promise<CenterResult | undefined> {
   const startedAt = ctx.now();
   const window = dateWindow(ctx);
   const prompt = promptFor(template, center, ctx, window);
@@ -194,15 +243,19 @@ async function discoverForCenter(ctx: Ctx, llm: LlmClient, template: PromptTempl
   let dropped: ReturnType<typeof parseLocalEvents>['dropped'] = [];
   let failure: string | undefined;
   try {
-    const completion = await llm.complete({ system: prompt.system, user: prompt.user, format: localEventsSchema, signal: ctx.signal });
+    // A center field stored before its cap (or a long prompt file) must not become a huge paid prompt.
+    const promptChars = prompt.system.length + prompt.user.length;
+    if (promptChars > PROMPT_MAX_CHARS) throw new ValidationError(`the prompt is ${promptChars} characters, more than the ${PROMPT_MAX_CHARS} allowed: a field of this center is too long (run sync-centers)`);
+    const completion = await llm.complete({ system: prompt.system, user: prompt.user, format: localEventsSchema, signal });
     ({ attempts, model } = completion);
     tokensIn = completion.promptTokens;
     tokensOut = completion.completionTokens;
     if (completion.refusal) throw new ValidationError(`the model refused: ${completion.refusal}`);
     if (completion.finishReason === 'length') throw new ValidationError('the answer was cut off (finish_reason "length"): truncated JSON');
     ({ events, dropped } = screenEvents(parseLocalEvents(completion.content), window));
+    ({ events, dropped } = capEvents(events, dropped, ctx.config.maxEvents));
   } catch (err) {
-    if (ctx.signal.aborted || isAbortError(err)) return undefined;
+    if (signal.aborted || isAbortError(err)) return undefined;
     failure = errorMessage(err);
     if (err instanceof UpstreamError) attempts = err.details.attempts ?? attempts;
   }

@@ -1,6 +1,7 @@
 /** Every statement on batch_runs and batch_run_centers, one function each. */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../schema.js';
+import { inChunks } from './chunks.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -34,10 +35,11 @@ export async function createBatchRun(db: Kysely<Database>, run: NewBatchRun): Pr
         started_at: run.startedAt,
       })
       .execute();
-    if (run.centers.length > 0) {
+    // In bounded statements: a statement takes at most 65,535 bind parameters.
+    for (const chunk of inChunks(run.centers)) {
       await trx
         .insertInto('batch_run_centers')
-        .values(run.centers.map((c) => ({ run_id: run.runId, center_id: c.centerId, slug: c.slug, status: 'pending' })))
+        .values(chunk.map((c) => ({ run_id: run.runId, center_id: c.centerId, slug: c.slug, status: 'pending' })))
         .execute();
     }
   });
@@ -64,7 +66,7 @@ export interface CenterOutcome {
  * One center's outcome and the run's counters, in the caller's transaction:
  * the counters on batch_runs are true at every moment, even mid-run.
  */
-export async function recordCenterOutcome(trx: Db, o: CenterOutcome): Promise<void> {
+export async function recordCenterOutcome(trx: Transaction<Database>, o: CenterOutcome): Promise<void> {
   await trx
     .updateTable('batch_run_centers')
     .set({
@@ -116,19 +118,57 @@ export async function finishBatchRun(db: Db, runId: string, status: string, at: 
   await db.updateTable('batch_runs').set({ status, completed_at: at, error_message: error }).where('run_id', '=', runId).execute();
 }
 
+export interface BatchClosing {
+  status: 'failed' | 'interrupted';
+  /** Why the run ends, for batch_runs.error_message. */
+  error: string;
+  /** Why a center still pending was not run. */
+  skipReason: string;
+  /** The center whose failure ended the run, recorded `failed` with the error (its own write was rolled back). */
+  failedCenter?: { centerId: string; error: string; startedAt: Date };
+}
+
+/**
+ * Ends a run that stops early, in one transaction: the center that failed it
+ * (if one did), every center still pending skipped with the reason, and the
+ * run's status. Returns how many centers were skipped.
+ */
+export async function closeBatchRun(db: Kysely<Database>, runId: string, closing: BatchClosing, at: Date): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const failed = closing.failedCenter;
+    if (failed) {
+      const updated = await trx
+        .updateTable('batch_run_centers')
+        .set({ status: 'failed', error: failed.error, started_at: failed.startedAt, finished_at: at })
+        .where('run_id', '=', runId)
+        .where('center_id', '=', failed.centerId)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows ?? 0) > 0) {
+        await trx
+          .updateTable('batch_runs')
+          .set((eb) => ({ processed_centers: eb('processed_centers', '+', 1), failed_centers: eb('failed_centers', '+', 1) }))
+          .where('run_id', '=', runId)
+          .execute();
+      }
+    }
+    const skipped = await skipPendingCenters(trx, runId, closing.skipReason, at);
+    await finishBatchRun(trx, runId, closing.status, at, closing.error);
+    return skipped;
+  });
+}
+
 /**
  * Runs left `running` by a process that died (the caller holds run-batch's
  * lock, so none is live): interrupted, and their pending centers skipped.
+ * Returns them with their output folders (which may hold its temporary files).
  */
-export async function closeAbandonedRuns(db: Kysely<Database>, at: Date): Promise<string[]> {
-  const rows = await db.selectFrom('batch_runs').select('run_id').where('status', '=', 'running').execute();
+export async function closeAbandonedRuns(db: Kysely<Database>, at: Date): Promise<Array<{ run_id: string; output_dir: string | null }>> {
+  const rows = await db.selectFrom('batch_runs').select(['run_id', 'output_dir']).where('status', '=', 'running').execute();
   for (const { run_id } of rows) {
-    await db.transaction().execute(async (trx) => {
-      await skipPendingCenters(trx, run_id, 'the process running the batch ended before this center ran', at);
-      await finishBatchRun(trx, run_id, 'interrupted', at, 'the process ended without finishing the run');
-    });
+    await closeBatchRun(db, run_id, { status: 'interrupted', error: 'the process ended without finishing the run', skipReason: 'the process running the batch ended before this center ran' }, at);
   }
-  return rows.map((r) => r.run_id);
+  return rows;
 }
 
 export async function getBatchRun(db: Db, runId: string) {

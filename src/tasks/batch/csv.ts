@@ -4,7 +4,7 @@
  * slug: it is made safe and checked to stay inside the output folder. Cells
  * that a spreadsheet would run as a formula are neutralised.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { toSafeFileName } from '../../core/safe-name.js';
@@ -45,9 +45,47 @@ export function csvPathFor(folder: string, slug: string, taken: Set<string>): st
   return path;
 }
 
+/** Writes the CSV atomically; when that fails (full disk…), the temporary file goes too. */
 export function writeCsv(path: string, rows: CsvRow[]): void {
   mkdirSync(resolve(path, '..'), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, csvText(rows));
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, csvText(rows));
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, it is someone else's.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes `*.csv.tmp-<pid>` files left in a run folder by a process that died
+ * mid-write (killed, or a crash before its clean-up). A live pid's file is
+ * left alone: that process may still be writing it. Returns what was removed.
+ */
+export function sweepTempFiles(folder: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = /\.csv\.tmp-(\d+)$/.exec(name);
+    if (!match || processIsAlive(Number(match[1]))) continue;
+    rmSync(join(folder, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }

@@ -5,9 +5,10 @@
  * wording is visible in batch_runs.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../core/errors.js';
+import { PROMPT_FILE_MAX_BYTES } from '../../integrations/limits.js';
 
 export const DEFAULT_PROMPT_FILE = fileURLToPath(new URL('../../../../prompts/local-events.txt', import.meta.url));
 
@@ -30,8 +31,14 @@ export interface PromptValues {
 export function loadPromptTemplate(path: string = DEFAULT_PROMPT_FILE, variable = 'LLM_PROMPT_FILE'): PromptTemplate {
   let text: string;
   try {
+    // Checked before reading: /dev/zero or a FIFO would never end, a huge file would be a huge paid prompt.
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new ConfigError(variable, `${variable} names ${path}, which is not a regular file`);
+    if (stat.size > PROMPT_FILE_MAX_BYTES) throw new ConfigError(variable, `${variable} names ${path}, which is larger than ${PROMPT_FILE_MAX_BYTES} bytes (${stat.size})`);
     text = readFileSync(path, 'utf8');
+    if (Buffer.byteLength(text) > PROMPT_FILE_MAX_BYTES) throw new ConfigError(variable, `${variable} names ${path}, which is larger than ${PROMPT_FILE_MAX_BYTES} bytes`);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(variable, `${variable} names a prompt file that cannot be read: ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const match = /^\s*SYSTEM:\s*([\s\S]*?)^\s*USER:\s*([\s\S]*)$/m.exec(text);
