@@ -6,6 +6,7 @@ import { UpstreamError } from '../src/core/errors.js';
 import { registerSecret } from '../src/core/redact.js';
 import { startLocationSim, type LocationSim } from '../src/sandbox/location-sim.js';
 import { LocationApi } from '../src/integrations/location-api.js';
+import { getEventListeners } from 'node:events';
 
 let sim: LocationSim;
 before(async () => {
@@ -86,4 +87,35 @@ test('the slug list is followed across pages in every shape', async () => {
   sim.setOptions({ slugFormat: 'array', slugPageSize: undefined });
   assert.equal((await new LocationApi({ slugApiUrl: sim.slugApiUrl, dataApiUrl: sim.dataApiUrl }).listSlugs()).slugs.length, 5);
   sim.setOptions({ slugFormat: 'slugs' });
+});
+
+test('a body that trickles in is timed out: the timeout covers the whole exchange', async () => {
+  const slug = sim.centers[2].slug;
+  sim.setOptions({ trickleSlugs: [slug], trickleIntervalMs: 300 });
+  const http = createHttpClient({ system: 'sim', timeoutMs: 500, retry: { attempts: 2, minDelayMs: 1, maxDelayMs: 2 } });
+  const started = Date.now();
+  await assert.rejects(http.get(detail(slug)), (e: unknown) => e instanceof UpstreamError && e.retriable && /timed out/.test(e.message));
+  const took = Date.now() - started;
+  // Two attempts of 500 ms each, plus slack; the trickle alone would take minutes.
+  assert.ok(took < 2500, `took ${took}ms`);
+  assert.equal(sim.stats().perSlug[slug], 2, 'the timeout is retried like any other');
+  sim.setOptions({ trickleSlugs: [] });
+});
+
+test('an abort by the caller is not a timeout: it ends the call as an interruption', async () => {
+  const slug = sim.centers[2].slug;
+  sim.setOptions({ trickleSlugs: [slug], trickleIntervalMs: 300 });
+  const http = createHttpClient({ system: 'sim', timeoutMs: 5000, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 2 } });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error('stop')), 200);
+  await assert.rejects(http.get(detail(slug), { signal: controller.signal }), (e: unknown) => !(e instanceof UpstreamError));
+  assert.equal(sim.stats().perSlug[slug], 1, 'not retried');
+  sim.setOptions({ trickleSlugs: [] });
+});
+
+test('200 requests on one signal leave no abort listener on it', async () => {
+  const http = createHttpClient({ system: 'sim', timeoutMs: 5000 });
+  const controller = new AbortController();
+  for (let i = 0; i < 200; i++) await http.get(detail(sim.centers[i % 5].slug), { signal: controller.signal });
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
 });

@@ -1,12 +1,13 @@
 /**
- * The one HTTP client factory every integration uses: axios with a timeout,
- * retries (network errors, 408, 429 honouring Retry-After, 5xx) through
- * withRetry, and an optional per-host rate limit (p-throttle). Errors come out
- * as UpstreamError with the status and a redacted URL; nothing here knows
- * what the system is for.
+ * The one HTTP client factory every integration uses: axios with a timeout
+ * per attempt that covers the whole exchange (body included), retries
+ * (network errors, timeouts, 408, 429 honouring Retry-After, 5xx) through
+ * withRetry, and an optional per-host rate limit (p-throttle). Errors come out as UpstreamError with the status and a redacted URL;
+ * nothing here knows what the system is for.
  */
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import pThrottle from 'p-throttle';
+import { withAttemptSignal } from './attempt-signal.js';
 import { UpstreamError } from './errors.js';
 import type { Logger } from './log.js';
 import { redact } from './redact.js';
@@ -78,12 +79,14 @@ function bodyHint(data: unknown): string {
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const instance: AxiosInstance = axios.create({
     baseURL: options.baseURL,
-    timeout: options.timeoutMs ?? 15_000,
+    // No axios timeout: in Node it is an idle-socket timer that every byte resets.
+    // Each attempt has its own signal instead, which covers the body too.
     headers: { 'User-Agent': 'ops/0.1', Accept: 'application/json', ...options.headers },
     // Every status is inspected by us, so that classification lives in one place.
     validateStatus: () => true,
     maxRedirects: 5,
   });
+  const timeoutMs = options.timeoutMs ?? 15_000;
   const gates = new Map<string, PauseGate>();
   const gateFor = (host: string) => gates.get(host) ?? gates.set(host, new PauseGate()).get(host)!;
   const throttles = new Map<string, <T>(fn: () => Promise<T>) => Promise<T>>();
@@ -104,13 +107,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return withRetry(
       async () => {
         attempts += 1;
-        let response: AxiosResponse<T>;
-        try {
-          response = await throttled(host, () => instance.request<T>({ method, url, data: body, params: req.params, signal: req.signal }));
-        } catch (error) {
-          if (req.signal?.aborted) throw error;
-          throw classifyHttpError(options.system, error);
-        }
+        // The attempt's clock starts when the request goes out, not while the rate limit holds it.
+        const response = await throttled(host, () =>
+          withAttemptSignal(timeoutMs, req.signal, async (attempt): Promise<AxiosResponse<T>> => {
+            try {
+              return await instance.request<T>({ method, url, data: body, params: req.params, signal: attempt.signal });
+            } catch (error) {
+              if (attempt.timedOut()) {
+                const where = `${method.toUpperCase()} ${redact(fullUrl(options.baseURL, url))}`;
+                throw new UpstreamError(`${options.system}: ${where} timed out after ${timeoutMs}ms`, { system: options.system, retriable: true, code: 'timeout' }, { cause: error });
+              }
+              if (req.signal?.aborted) throw error;
+              throw classifyHttpError(options.system, error);
+            }
+          }),
+        );
         const ok = (response.status >= 200 && response.status < 300) || req.acceptStatus?.includes(response.status);
         if (!ok) {
           throw classifyHttpError(options.system, new AxiosError(`status ${response.status}`, String(response.status), response.config, undefined, response));

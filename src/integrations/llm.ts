@@ -5,6 +5,7 @@
  * ignore the AbortSignal while sleeping); ours are capped and abortable.
  */
 import type OpenAI from 'openai';
+import { withAttemptSignal } from '../core/attempt-signal.js';
 import { UpstreamError, ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { parseRetryAfter, PauseGate, withRetry, type RetryVerdict } from '../core/retry.js';
@@ -99,6 +100,25 @@ export class LlmClient {
     return error;
   }
 
+  /**
+   * One request with its own signal: the timeout covers the whole answer
+   * (the SDK's own stops once headers arrive), and the caller's signal gets
+   * no listener that outlives the request (openai@6 never removes its own).
+   */
+  private async send(sdk: OpenAI, body: OpenAI.ChatCompletionCreateParamsNonStreaming, signal?: AbortSignal): Promise<OpenAI.ChatCompletion> {
+    return withAttemptSignal(this.config.timeoutMs, signal, async (attempt) => {
+      try {
+        return await sdk.chat.completions.create(body, { signal: attempt.signal });
+      } catch (error) {
+        throw attempt.timedOut() ? this.timeoutError(error) : await this.toUpstreamError(error);
+      }
+    });
+  }
+
+  private timeoutError(cause: unknown): UpstreamError {
+    return new UpstreamError(`${this.system}: no answer within ${this.config.timeoutMs}ms`, { system: this.system, retriable: true, code: 'timeout' }, { cause });
+  }
+
   async complete(request: CompleteRequest): Promise<Completion> {
     const sdk = await this.sdk();
     let attempts = 0;
@@ -116,16 +136,15 @@ export class LlmClient {
         body.response_format = { type: 'json_schema', json_schema: { name: request.format.name, strict: true, schema: request.format.schema } };
       }
       try {
-        return await sdk.chat.completions.create(body, { signal: request.signal });
+        return await this.send(sdk, body, request.signal);
       } catch (error) {
-        const converted = await this.toUpstreamError(error);
         // A provider that does not take json_schema: ask again in plain text and parse.
-        if (converted instanceof UpstreamError && converted.details.status === 400 && this.structured && /response_format|json_schema/i.test(converted.message)) {
+        if (error instanceof UpstreamError && error.details.status === 400 && this.structured && /response_format|json_schema/i.test(error.message)) {
           this.structured = false;
           this.log?.warn('the provider refused structured output; parsing JSON from text from now on', { system: this.system });
-          throw new UpstreamError(converted.message, { ...converted.details, retriable: true, retryAfterMs: 0 });
+          throw new UpstreamError(error.message, { ...error.details, retriable: true, retryAfterMs: 0 });
         }
-        throw converted;
+        throw error;
       }
     };
     const response = await withRetry(call, {
@@ -156,11 +175,13 @@ export class LlmClient {
   async probe(signal?: AbortSignal): Promise<string> {
     const sdk = await this.sdk();
     const started = Date.now();
-    try {
-      await sdk.models.list({ signal });
-    } catch (error) {
-      throw await this.toUpstreamError(error);
-    }
+    await withAttemptSignal(this.config.timeoutMs, signal, async (attempt) => {
+      try {
+        await sdk.models.list({ signal: attempt.signal });
+      } catch (error) {
+        throw attempt.timedOut() ? this.timeoutError(error) : await this.toUpstreamError(error);
+      }
+    });
     return `models listed in ${Date.now() - started}ms`;
   }
 }
