@@ -111,3 +111,19 @@ test('200 calls on one signal leave no abort listener on it', async () => {
   for (let i = 0; i < 200; i++) await c.complete({ system: 's', user: `Location: ${i}`, signal: controller.signal });
   assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
 });
+
+test('falling back to plain output is not a retry: it works with one attempt', async () => {
+  reset();
+  sim.setOptions({ rejectResponseFormat: true });
+  const completion = await ask(client({ attempts: 1 }), '37203, Nashville, TN');
+  assert.equal(parseLocalEvents(completion.content).events.length, 6);
+  assert.equal(completion.attempts, 1);
+  reset();
+});
+
+test('an error names its status once', async () => {
+  reset();
+  sim.setOptions({ failFirst: 5 });
+  await assert.rejects(ask(client({ attempts: 1 }), '73102, Oklahoma City, OK'), (e: unknown) => e instanceof UpstreamError && e.details.status === 503 && !/\b(\d{3}) \1\b/.test(e.message) && /503/.test(e.message));
+  reset();
+});

@@ -95,7 +95,9 @@ export class LlmClient {
       // Out of credit is final: retrying only burns time.
       const quota = error.code === 'insufficient_quota';
       const retriable = !quota && (status === 408 || status === 409 || status === 429 || status >= 500);
-      return new UpstreamError(`${system}: ${status} ${error.message}`, { system, status, retriable, retryAfterMs: parseRetryAfter(headers), code: error.code ?? undefined }, { cause: error });
+      // The SDK's message already starts with the status ("400 Invalid parameter…"): say it once.
+      const message = error.message.replace(new RegExp(`^${status}\\s*`), '');
+      return new UpstreamError(`${system}: ${status}${message ? ` ${message}` : ''}`, { system, status, retriable, retryAfterMs: parseRetryAfter(headers), code: error.code ?? undefined }, { cause: error });
     }
     return error;
   }
@@ -138,11 +140,13 @@ export class LlmClient {
       try {
         return await this.send(sdk, body, request.signal);
       } catch (error) {
-        // A provider that does not take json_schema: ask again in plain text and parse.
-        if (error instanceof UpstreamError && error.details.status === 400 && this.structured && /response_format|json_schema/i.test(error.message)) {
+        // A provider that does not take json_schema: ask again in plain text and
+        // parse. Part of the same attempt: the provider did not fail, we asked wrong.
+        if (body.response_format && refusesStructuredOutput(error)) {
           this.structured = false;
           this.log?.warn('the provider refused structured output; parsing JSON from text from now on', { system: this.system });
-          throw new UpstreamError(error.message, { ...error.details, retriable: true, retryAfterMs: 0 });
+          delete body.response_format;
+          return await this.send(sdk, body, request.signal);
         }
         throw error;
       }
@@ -184,6 +188,10 @@ export class LlmClient {
     });
     return `models listed in ${Date.now() - started}ms`;
   }
+}
+
+function refusesStructuredOutput(error: unknown): boolean {
+  return error instanceof UpstreamError && error.details.status === 400 && /response_format|json_schema/i.test(error.message);
 }
 
 /**
