@@ -8,7 +8,7 @@ import type OpenAI from 'openai';
 import { withAttemptSignal } from '../core/attempt-signal.js';
 import { UpstreamError, ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { parseRetryAfter, PauseGate, withRetry, type RetryVerdict } from '../core/retry.js';
+import { classifyUpstream, parseRetryAfter, PauseGate, withRetry } from '../core/retry.js';
 
 export type LlmProvider = 'openai' | 'grok';
 
@@ -47,12 +47,6 @@ export interface CompleteRequest {
 }
 
 const SYSTEM_NAME: Record<LlmProvider, string> = { openai: 'OpenAI', grok: 'xAI' };
-
-/** Retriable vs fatal for the LLM, decided here only. */
-export function classifyLlmError(error: unknown): RetryVerdict {
-  if (error instanceof UpstreamError) return { retriable: error.retriable, retryAfterMs: error.details.retryAfterMs };
-  return { retriable: false };
-}
 
 export class LlmClient {
   private client: OpenAI | undefined;
@@ -155,7 +149,7 @@ export class LlmClient {
       policy: { attempts: this.config.attempts },
       signal: request.signal,
       gate: this.gate,
-      classify: classifyLlmError,
+      classify: classifyUpstream,
       onRetry: ({ attempt, error, waitMs }) => this.log?.debug('retrying LLM call', { attempt, wait_ms: waitMs, reason: error instanceof Error ? error.message : String(error) }),
     }).catch((error: unknown) => {
       // The caller records how many attempts a failure took.
