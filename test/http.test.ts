@@ -7,6 +7,7 @@ import { registerSecret } from '../src/core/redact.js';
 import { startLocationSim, type LocationSim } from '../src/sandbox/location-sim.js';
 import { LocationApi } from '../src/integrations/location-api.js';
 import { getEventListeners } from 'node:events';
+import { startHostileServer } from './helpers/hostile.js';
 
 let sim: LocationSim;
 before(async () => {
@@ -118,4 +119,28 @@ test('200 requests on one signal leave no abort listener on it', async () => {
   const controller = new AbortController();
   for (let i = 0; i < 200; i++) await http.get(detail(sim.centers[i % 5].slug), { signal: controller.signal });
   assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+});
+
+test('a redirect to another origin is not followed: no key, header or query reaches it', async () => {
+  const key = 'redirect-key-1234567890';
+  const other = await startHostileServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"ok":true}');
+  });
+  const first = await startHostileServer((req, res) => {
+    // Same origin first (followed), then off to the other port (a different origin).
+    if (req.url?.startsWith('/same')) res.writeHead(302, { location: `/away?${req.url.split('?')[1] ?? ''}` });
+    else res.writeHead(302, { location: `${other.url}/landing?${req.url?.split('?')[1] ?? ''}` });
+    res.end();
+  });
+  try {
+    const http = createHttpClient({ system: 'sim', headers: { 'X-API-Key': key, Authorization: `Bearer ${key}` }, retry: { attempts: 1 } });
+    await assert.rejects(http.get(`${first.url}/same`, { params: { api_key: key } }), (e: unknown) => e instanceof UpstreamError && !e.retriable && /redirect/i.test(e.message) && !e.message.includes(key));
+    assert.deepEqual(first.requests.map((r) => r.url.split('?')[0]), ['/same', '/away'], 'the same-origin redirect is followed');
+    assert.equal(first.requests[1].headers['x-api-key'], key, 'with its headers');
+    assert.equal(other.requests.length, 0, `the other origin got ${JSON.stringify(other.requests)}`);
+  } finally {
+    await first.close();
+    await other.close();
+  }
 });

@@ -2,7 +2,10 @@
  * The one HTTP client factory every integration uses: axios with a timeout
  * per attempt that covers the whole exchange (body included), retries
  * (network errors, timeouts, 408, 429 honouring Retry-After, 5xx) through
- * withRetry, and an optional per-host rate limit (p-throttle). Errors come out as UpstreamError with the status and a redacted URL;
+ * withRetry, and an optional per-host rate limit (p-throttle). Redirects are
+ * followed within the same origin only: a redirect to another origin is an
+ * error, so that no credential (header or query parameter) ever goes along.
+ * Errors come out as UpstreamError with the status and a redacted URL;
  * nothing here knows what the system is for.
  */
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
@@ -46,9 +49,52 @@ export interface HttpClient {
 
 const RETRIABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET']);
 
+/** Thrown from axios' redirect hook: the redirect leads to another origin. */
+class CrossOriginRedirect extends Error {
+  constructor(readonly from: string, readonly to: string) {
+    super(`redirected to another origin (${to})`);
+  }
+}
+
+function crossOriginRedirectIn(error: unknown): CrossOriginRedirect | undefined {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof CrossOriginRedirect) return e;
+  }
+  return undefined;
+}
+
+/**
+ * axios' beforeRedirect hook: a redirect to another origin (scheme, host or
+ * port) stops the request. axios strips only Authorization and Cookie there;
+ * our API keys travel in other headers and in query parameters, so the one
+ * safe answer is not to go at all.
+ */
+function refuseCrossOriginRedirect(options: Record<string, unknown>, _response: unknown, request?: { url?: string }): void {
+  const to = originOf(String(options.href ?? ''));
+  const from = originOf(request?.url ?? '');
+  if (!to || !from || to !== from) throw new CrossOriginRedirect(from ?? 'unknown', to ?? 'unknown');
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Turns an axios failure into an UpstreamError that says whether to retry. */
 export function classifyHttpError(system: string, error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;
+  const redirect = crossOriginRedirectIn(error);
+  if (redirect) {
+    const where = error instanceof AxiosError ? `${(error.config?.method ?? 'get').toUpperCase()} ${redact(fullUrl(error.config?.baseURL, error.config?.url))}` : 'a request';
+    return new UpstreamError(
+      `${system}: ${where} was redirected to another origin (${redact(redirect.to)}); not followed, so that no credential goes along — point the URL setting at the final address`,
+      { system, retriable: false, code: 'cross_origin_redirect' },
+      { cause: error },
+    );
+  }
   if (error instanceof AxiosError) {
     const where = `${(error.config?.method ?? 'get').toUpperCase()} ${redact(fullUrl(error.config?.baseURL, error.config?.url))}`;
     if (error.response) {
@@ -85,6 +131,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     // Every status is inspected by us, so that classification lives in one place.
     validateStatus: () => true,
     maxRedirects: 5,
+    beforeRedirect: refuseCrossOriginRedirect,
   });
   const timeoutMs = options.timeoutMs ?? 15_000;
   const gates = new Map<string, PauseGate>();
