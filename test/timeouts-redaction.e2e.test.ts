@@ -1,6 +1,7 @@
 /**
  * The real binary against hostile conditions: a location API whose body
- * trickles in must not hold the run.
+ * trickles in must not hold the run, and a DATABASE_URL that does not parse
+ * must not be printed with its password.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,3 +37,11 @@ for (const backend of backends) {
     });
   });
 }
+
+test('a DATABASE_URL whose password has an unencoded "/" is a config error that does not show the password', async () => {
+  const result = await runOps(['status'], baseEnv({ DATABASE_URL: 'postgres://ops:pa/ss@db/x' }));
+  assert.equal(result.code, 78, result.stderr);
+  assert.match(result.stderr, /DATABASE_URL/);
+  assert.ok(!result.stderr.includes('pa/ss') && !result.stdout.includes('pa/ss'), result.stderr);
+  assert.ok(!/ss@db/.test(result.stderr), result.stderr);
+});
