@@ -96,18 +96,45 @@ test('withRetry retries retriable errors, honours Retry-After, stops on fatal on
   assert.equal(exhausted, 3);
 });
 
-test('withRetry caps a huge Retry-After and wakes up on abort', async () => {
+test('withRetry caps a huge Retry-After', async () => {
+  // Only a safety net: with the cap gone the wait is an hour, this abort ends it, and the test fails.
+  const safety = new AbortController();
+  const timer = setTimeout(() => safety.abort(new Error('the Retry-After was not capped')), 3000);
+  const waits: Array<number | undefined> = [];
+  let calls = 0;
+  const started = Date.now();
+  try {
+    const value = await withRetry(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new UpstreamError('429', { system: 't', status: 429, retriable: true, retryAfterMs: 3_600_000 });
+        return 'ok';
+      },
+      { signal: safety.signal, policy: { attempts: 2, minDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 250 }, onRetry: ({ waitMs }) => waits.push(waitMs) },
+    );
+    assert.equal(value, 'ok');
+  } finally {
+    clearTimeout(timer);
+  }
+  assert.deepEqual(waits, [250]);
+  assert.ok(Date.now() - started >= 250, 'waited the capped time');
+});
+
+test('withRetry wakes up on abort during a long Retry-After', async () => {
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error('stop')), 100);
   const started = Date.now();
+  let calls = 0;
   await assert.rejects(
     withRetry(
       async () => {
-        throw new UpstreamError('429', { system: 't', status: 429, retriable: true, retryAfterMs: 3_600_000 });
+        calls += 1;
+        throw new UpstreamError('429', { system: 't', status: 429, retriable: true, retryAfterMs: 20_000 });
       },
-      { signal: controller.signal, policy: { attempts: 3 } },
+      { signal: controller.signal, policy: { attempts: 3, maxRetryAfterMs: 30_000 } },
     ),
   );
+  assert.equal(calls, 1, 'no second attempt: the abort ended the wait');
   assert.ok(Date.now() - started < 2000, 'the wait ended with the signal');
 });
 
