@@ -1,10 +1,14 @@
 /**
  * The real binary against hostile conditions: a location API whose body
  * trickles in must not hold the run, and a DATABASE_URL that does not parse
- * must not be printed with its password.
+ * must not be printed with its password. And a run long enough to make more
+ * than ten LLM calls on one signal prints no Node warning.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startLocationSim, type LocationSim } from '../src/sandbox/location-sim.js';
 import { backends } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
@@ -44,4 +48,12 @@ test('a DATABASE_URL whose password has an unencoded "/" is a config error that 
   assert.match(result.stderr, /DATABASE_URL/);
   assert.ok(!result.stderr.includes('pa/ss') && !result.stdout.includes('pa/ss'), result.stderr);
   assert.ok(!/ss@db/.test(result.stderr), result.stderr);
+});
+
+test('ops demo with more than ten centers prints no Node warning (no listener piles up on the run signal)', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'ops-demo-warn-'));
+  // runOps fails the test on any "(node:PID) …Warning" line on stderr.
+  const result = await runOps(['demo', '--centers', '14'], baseEnv(), { cwd });
+  assert.equal(result.code, 0, result.stderr);
+  assert.doesNotMatch(result.stderr, /MaxListenersExceededWarning/);
 });
