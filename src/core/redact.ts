@@ -25,7 +25,7 @@ export function isSecretName(name: string): boolean {
 
 /*
  * Redaction must stay linear in the text: a long run of key-like characters
- * (a 1 MB slug) must cost one pass, not a pass per position. A pattern such
+ * (a 1 MB identifier) must cost one pass, not a pass per position. A pattern such
  * as `[a-z][a-z0-9+.-]*:` before `://`, or an unbounded lookahead, is
  * quadratic on such a run and kept the process from serving SIGTERM. So the
  * URL passwords are found by a scan (below), and each pattern here either
