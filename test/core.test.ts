@@ -96,19 +96,96 @@ test('withRetry retries retriable errors, honours Retry-After, stops on fatal on
   assert.equal(exhausted, 3);
 });
 
-test('withRetry caps a huge Retry-After and wakes up on abort', async () => {
+test('withRetry caps a huge Retry-After', async () => {
+  // Only a safety net: with the cap gone the wait is an hour, this abort ends it, and the test fails.
+  const safety = new AbortController();
+  const timer = setTimeout(() => safety.abort(new Error('the Retry-After was not capped')), 3000);
+  const waits: Array<number | undefined> = [];
+  let calls = 0;
+  const started = Date.now();
+  try {
+    const value = await withRetry(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new UpstreamError('429', { system: 't', status: 429, retriable: true, retryAfterMs: 3_600_000 });
+        return 'ok';
+      },
+      { signal: safety.signal, policy: { attempts: 2, minDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 250 }, onRetry: ({ waitMs }) => waits.push(waitMs) },
+    );
+    assert.equal(value, 'ok');
+  } finally {
+    clearTimeout(timer);
+  }
+  assert.deepEqual(waits, [250]);
+  assert.ok(Date.now() - started >= 250, 'waited the capped time');
+});
+
+test('withRetry wakes up on abort during a long Retry-After', async () => {
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error('stop')), 100);
   const started = Date.now();
+  let calls = 0;
   await assert.rejects(
     withRetry(
       async () => {
-        throw new UpstreamError('429', { system: 't', status: 429, retriable: true, retryAfterMs: 3_600_000 });
+        calls += 1;
+        throw new UpstreamError('429', { system: 't', status: 429, retriable: true, retryAfterMs: 20_000 });
       },
-      { signal: controller.signal, policy: { attempts: 3 } },
+      { signal: controller.signal, policy: { attempts: 3, maxRetryAfterMs: 30_000 } },
     ),
   );
+  assert.equal(calls, 1, 'no second attempt: the abort ended the wait');
   assert.ok(Date.now() - started < 2000, 'the wait ended with the signal');
+});
+
+test('redact is linear: a megabyte of key-like text takes well under a second', () => {
+  clearSecretsForTest();
+  registerSecret('registered-secret-value');
+  const shapes = [
+    'a-'.repeat(500_000),
+    'a'.repeat(1_000_000),
+    'sk-'.repeat(340_000),
+    'xai-a'.repeat(200_000),
+    'a:'.repeat(500_000),
+    'x://'.repeat(250_000),
+    'ab://a:'.repeat(150_000),
+    'a://' + ':'.repeat(1_000_000),
+    '?api_key='.repeat(110_000),
+    'bearer '.repeat(150_000),
+    'Bearer' + ' '.repeat(1_000_000),
+    'registered-secret-valu'.repeat(45_000),
+  ];
+  for (const text of shapes) {
+    const started = performance.now();
+    const out = redact(text);
+    const took = performance.now() - started;
+    assert.ok(took < 250, `${JSON.stringify(text.slice(0, 12))}…: ${Math.round(took)}ms`);
+    assert.ok(out.length <= text.length + 200);
+  }
+});
+
+test('redact cuts what it does not need to scan, and still masks what it keeps', () => {
+  clearSecretsForTest();
+  const huge = `postgres://ops:pa55word@db/x ${'z'.repeat(2_000_000)} sk-proj-ABCDEFGH12345678`;
+  const out = redact(huge);
+  assert.ok(out.length < 300_000, `kept ${out.length} characters`);
+  assert.match(out, /^postgres:\/\/ops:\*\*\*@db\/x /);
+  assert.match(out, /characters cut/);
+  assert.ok(!out.includes('pa55word') && !out.includes('ABCDEFGH12345678'));
+});
+
+test('a URL with credentials is redacted even when it does not parse', () => {
+  clearSecretsForTest();
+  assert.equal(redact('postgres://ops:pa/ss@db/x'), 'postgres://ops:***@db/x');
+  assert.equal(redact('DATABASE_URL=postgres://ops:p@ss/w?rd#x@db:5432/ops failed'), 'DATABASE_URL=postgres://ops:***@db:5432/ops failed');
+  assert.equal(redact('"postgres://ops:a/b@db/x","mail":"a@b"'), '"postgres://ops:***@db/x","mail":"a@b"');
+  // Innocent URLs are left alone.
+  assert.equal(redact('GET http://127.0.0.1:8080/location/data/slug/austin'), 'GET http://127.0.0.1:8080/location/data/slug/austin');
+  const spec = { url: settings.url('SOME_DB_URL', 'a database', { protocols: ['postgres:'] }) };
+  assert.throws(
+    () => readSettings(spec, { SOME_DB_URL: 'postgres://ops:pa/ss@db/x' }),
+    (e: unknown) => e instanceof ConfigError && e.variable === 'SOME_DB_URL' && !e.message.includes('pa/ss') && !e.message.includes('ss@') && /percent-encode/.test(e.message),
+  );
 });
 
 test('parseRetryAfter reads seconds, milliseconds and HTTP dates', () => {

@@ -6,6 +6,8 @@ import { UpstreamError } from '../src/core/errors.js';
 import { registerSecret } from '../src/core/redact.js';
 import { startLocationSim, type LocationSim } from '../src/sandbox/location-sim.js';
 import { LocationApi } from '../src/integrations/location-api.js';
+import { getEventListeners } from 'node:events';
+import { startHostileServer } from './helpers/hostile.js';
 
 let sim: LocationSim;
 before(async () => {
@@ -86,4 +88,59 @@ test('the slug list is followed across pages in every shape', async () => {
   sim.setOptions({ slugFormat: 'array', slugPageSize: undefined });
   assert.equal((await new LocationApi({ slugApiUrl: sim.slugApiUrl, dataApiUrl: sim.dataApiUrl }).listSlugs()).slugs.length, 5);
   sim.setOptions({ slugFormat: 'slugs' });
+});
+
+test('a body that trickles in is timed out: the timeout covers the whole exchange', async () => {
+  const slug = sim.centers[2].slug;
+  sim.setOptions({ trickleSlugs: [slug], trickleIntervalMs: 300 });
+  const http = createHttpClient({ system: 'sim', timeoutMs: 500, retry: { attempts: 2, minDelayMs: 1, maxDelayMs: 2 } });
+  const started = Date.now();
+  await assert.rejects(http.get(detail(slug)), (e: unknown) => e instanceof UpstreamError && e.retriable && /timed out/.test(e.message));
+  const took = Date.now() - started;
+  // Two attempts of 500 ms each, plus slack; the trickle alone would take minutes.
+  assert.ok(took < 2500, `took ${took}ms`);
+  assert.equal(sim.stats().perSlug[slug], 2, 'the timeout is retried like any other');
+  sim.setOptions({ trickleSlugs: [] });
+});
+
+test('an abort by the caller is not a timeout: it ends the call as an interruption', async () => {
+  const slug = sim.centers[2].slug;
+  sim.setOptions({ trickleSlugs: [slug], trickleIntervalMs: 300 });
+  const http = createHttpClient({ system: 'sim', timeoutMs: 5000, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 2 } });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error('stop')), 200);
+  await assert.rejects(http.get(detail(slug), { signal: controller.signal }), (e: unknown) => !(e instanceof UpstreamError));
+  assert.equal(sim.stats().perSlug[slug], 1, 'not retried');
+  sim.setOptions({ trickleSlugs: [] });
+});
+
+test('200 requests on one signal leave no abort listener on it', async () => {
+  const http = createHttpClient({ system: 'sim', timeoutMs: 5000 });
+  const controller = new AbortController();
+  for (let i = 0; i < 200; i++) await http.get(detail(sim.centers[i % 5].slug), { signal: controller.signal });
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+});
+
+test('a redirect to another origin is not followed: no key, header or query reaches it', async () => {
+  const key = 'redirect-key-1234567890';
+  const other = await startHostileServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"ok":true}');
+  });
+  const first = await startHostileServer((req, res) => {
+    // Same origin first (followed), then off to the other port (a different origin).
+    if (req.url?.startsWith('/same')) res.writeHead(302, { location: `/away?${req.url.split('?')[1] ?? ''}` });
+    else res.writeHead(302, { location: `${other.url}/landing?${req.url?.split('?')[1] ?? ''}` });
+    res.end();
+  });
+  try {
+    const http = createHttpClient({ system: 'sim', headers: { 'X-API-Key': key, Authorization: `Bearer ${key}` }, retry: { attempts: 1 } });
+    await assert.rejects(http.get(`${first.url}/same`, { params: { api_key: key } }), (e: unknown) => e instanceof UpstreamError && !e.retriable && /redirect/i.test(e.message) && !e.message.includes(key));
+    assert.deepEqual(first.requests.map((r) => r.url.split('?')[0]), ['/same', '/away'], 'the same-origin redirect is followed');
+    assert.equal(first.requests[1].headers['x-api-key'], key, 'with its headers');
+    assert.equal(other.requests.length, 0, `the other origin got ${JSON.stringify(other.requests)}`);
+  } finally {
+    await first.close();
+    await other.close();
+  }
 });

@@ -5,6 +5,9 @@ import { LlmClient, type LlmConfig } from '../src/integrations/llm.js';
 import { localEventsSchema, parseLocalEvents } from '../src/integrations/local-events.js';
 import { UpstreamError } from '../src/core/errors.js';
 import { startLlmSim, type LlmSim } from '../src/sandbox/llm-sim.js';
+import { trickle } from '../src/sandbox/http-sim.js';
+import { getEventListeners } from 'node:events';
+import { startHostileServer } from './helpers/hostile.js';
 
 let sim: LlmSim;
 before(async () => {
@@ -81,5 +84,46 @@ test('a call slower than the timeout is a retriable timeout', async () => {
   reset();
   sim.setOptions({ latencyMs: 800 });
   await assert.rejects(ask(client({ timeoutMs: 200, attempts: 1 })), (e: unknown) => e instanceof UpstreamError && e.retriable && /no answer within 200ms/.test(e.message));
+  reset();
+});
+
+test('an answer whose body trickles in is timed out (the SDK stops timing once headers arrive)', async () => {
+  const completion = { id: 'c1', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: '{"events":[]}' } }] };
+  const server = await startHostileServer((_req, res) => trickle(res, 200, completion, 200));
+  try {
+    const started = Date.now();
+    await assert.rejects(
+      client({ baseURL: server.url, timeoutMs: 500, attempts: 2 }).complete({ system: 's', user: 'Location: x' }),
+      (e: unknown) => e instanceof UpstreamError && e.retriable && e.details.code === 'timeout' && /no answer within 500ms/.test(e.message),
+    );
+    const took = Date.now() - started;
+    assert.ok(took < 2500, `took ${took}ms`);
+    assert.equal(server.requests.length, 2, 'a timeout is retried');
+  } finally {
+    await server.close();
+  }
+});
+
+test('200 calls on one signal leave no abort listener on it', async () => {
+  reset();
+  const c = client();
+  const controller = new AbortController();
+  for (let i = 0; i < 200; i++) await c.complete({ system: 's', user: `Location: ${i}`, signal: controller.signal });
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+});
+
+test('falling back to plain output is not a retry: it works with one attempt', async () => {
+  reset();
+  sim.setOptions({ rejectResponseFormat: true });
+  const completion = await ask(client({ attempts: 1 }), '37203, Nashville, TN');
+  assert.equal(parseLocalEvents(completion.content).events.length, 6);
+  assert.equal(completion.attempts, 1);
+  reset();
+});
+
+test('an error names its status once', async () => {
+  reset();
+  sim.setOptions({ failFirst: 5 });
+  await assert.rejects(ask(client({ attempts: 1 }), '73102, Oklahoma City, OK'), (e: unknown) => e instanceof UpstreamError && e.details.status === 503 && !/\b(\d{3}) \1\b/.test(e.message) && /503/.test(e.message));
   reset();
 });

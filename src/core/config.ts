@@ -47,7 +47,9 @@ export const settings = {
         try {
           url = new URL(raw);
         } catch {
-          return expect(`a URL (${protocols.map((p) => p.replace(':', '://')).join(' or ')}…)`);
+          // user:password@ in it: the usual cause is a password character that must be encoded.
+          const hint = /:\/\/[^\s]*@/.test(raw) ? '; percent-encode / ? # @ : and % in the user name and password (e.g. / as %2F)' : '';
+          return expect(`a URL (${protocols.map((p) => p.replace(':', '://')).join(' or ')}…)${hint}`);
         }
         if (!protocols.includes(url.protocol)) expect(`a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
         return raw.replace(/\/+$/, '');

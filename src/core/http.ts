@@ -1,12 +1,16 @@
 /**
- * The one HTTP client factory every integration uses: axios with a timeout,
- * retries (network errors, 408, 429 honouring Retry-After, 5xx) through
- * withRetry, and an optional per-host rate limit (p-throttle). Errors come out
- * as UpstreamError with the status and a redacted URL; nothing here knows
- * what the system is for.
+ * The one HTTP client factory every integration uses: axios with a timeout
+ * per attempt that covers the whole exchange (body included), retries
+ * (network errors, timeouts, 408, 429 honouring Retry-After, 5xx) through
+ * withRetry, and an optional per-host rate limit (p-throttle). Redirects are
+ * followed within the same origin only: a redirect to another origin is an
+ * error, so that no credential (header or query parameter) ever goes along.
+ * Errors come out as UpstreamError with the status and a redacted URL;
+ * nothing here knows what the system is for.
  */
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import pThrottle from 'p-throttle';
+import { withAttemptSignal } from './attempt-signal.js';
 import { UpstreamError } from './errors.js';
 import type { Logger } from './log.js';
 import { redact } from './redact.js';
@@ -45,9 +49,52 @@ export interface HttpClient {
 
 const RETRIABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET']);
 
+/** Thrown from axios' redirect hook: the redirect leads to another origin. */
+class CrossOriginRedirect extends Error {
+  constructor(readonly from: string, readonly to: string) {
+    super(`redirected to another origin (${to})`);
+  }
+}
+
+function crossOriginRedirectIn(error: unknown): CrossOriginRedirect | undefined {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof CrossOriginRedirect) return e;
+  }
+  return undefined;
+}
+
+/**
+ * axios' beforeRedirect hook: a redirect to another origin (scheme, host or
+ * port) stops the request. axios strips only Authorization and Cookie there;
+ * our API keys travel in other headers and in query parameters, so the one
+ * safe answer is not to go at all.
+ */
+function refuseCrossOriginRedirect(options: Record<string, unknown>, _response: unknown, request?: { url?: string }): void {
+  const to = originOf(String(options.href ?? ''));
+  const from = originOf(request?.url ?? '');
+  if (!to || !from || to !== from) throw new CrossOriginRedirect(from ?? 'unknown', to ?? 'unknown');
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Turns an axios failure into an UpstreamError that says whether to retry. */
 export function classifyHttpError(system: string, error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;
+  const redirect = crossOriginRedirectIn(error);
+  if (redirect) {
+    const where = error instanceof AxiosError ? `${(error.config?.method ?? 'get').toUpperCase()} ${redact(fullUrl(error.config?.baseURL, error.config?.url))}` : 'a request';
+    return new UpstreamError(
+      `${system}: ${where} was redirected to another origin (${redact(redirect.to)}); not followed, so that no credential goes along — point the URL setting at the final address`,
+      { system, retriable: false, code: 'cross_origin_redirect' },
+      { cause: error },
+    );
+  }
   if (error instanceof AxiosError) {
     const where = `${(error.config?.method ?? 'get').toUpperCase()} ${redact(fullUrl(error.config?.baseURL, error.config?.url))}`;
     if (error.response) {
@@ -78,12 +125,15 @@ function bodyHint(data: unknown): string {
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const instance: AxiosInstance = axios.create({
     baseURL: options.baseURL,
-    timeout: options.timeoutMs ?? 15_000,
+    // No axios timeout: in Node it is an idle-socket timer that every byte resets.
+    // Each attempt has its own signal instead, which covers the body too.
     headers: { 'User-Agent': 'ops/0.1', Accept: 'application/json', ...options.headers },
     // Every status is inspected by us, so that classification lives in one place.
     validateStatus: () => true,
     maxRedirects: 5,
+    beforeRedirect: refuseCrossOriginRedirect,
   });
+  const timeoutMs = options.timeoutMs ?? 15_000;
   const gates = new Map<string, PauseGate>();
   const gateFor = (host: string) => gates.get(host) ?? gates.set(host, new PauseGate()).get(host)!;
   const throttles = new Map<string, <T>(fn: () => Promise<T>) => Promise<T>>();
@@ -104,13 +154,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return withRetry(
       async () => {
         attempts += 1;
-        let response: AxiosResponse<T>;
-        try {
-          response = await throttled(host, () => instance.request<T>({ method, url, data: body, params: req.params, signal: req.signal }));
-        } catch (error) {
-          if (req.signal?.aborted) throw error;
-          throw classifyHttpError(options.system, error);
-        }
+        // The attempt's clock starts when the request goes out, not while the rate limit holds it.
+        const response = await throttled(host, () =>
+          withAttemptSignal(timeoutMs, req.signal, async (attempt): Promise<AxiosResponse<T>> => {
+            try {
+              return await instance.request<T>({ method, url, data: body, params: req.params, signal: attempt.signal });
+            } catch (error) {
+              if (attempt.timedOut()) {
+                const where = `${method.toUpperCase()} ${redact(fullUrl(options.baseURL, url))}`;
+                throw new UpstreamError(`${options.system}: ${where} timed out after ${timeoutMs}ms`, { system: options.system, retriable: true, code: 'timeout' }, { cause: error });
+              }
+              if (req.signal?.aborted) throw error;
+              throw classifyHttpError(options.system, error);
+            }
+          }),
+        );
         const ok = (response.status >= 200 && response.status < 300) || req.acceptStatus?.includes(response.status);
         if (!ok) {
           throw classifyHttpError(options.system, new AxiosError(`status ${response.status}`, String(response.status), response.config, undefined, response));

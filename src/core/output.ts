@@ -106,7 +106,8 @@ export class Output {
 
   /** Writes a document to stdout as JSON (for --json). */
   printJson(value: unknown): void {
-    process.stdout.write(redact(JSON.stringify(value, null, 2)) + '\n');
+    // Not cut: a --json document must stay whole (each string in it was capped where it was made).
+    process.stdout.write(redact(JSON.stringify(value, null, 2), Infinity) + '\n');
   }
 
   /** Writes human text to stdout, unless --quiet. */

@@ -5,9 +5,10 @@
  * ignore the AbortSignal while sleeping); ours are capped and abortable.
  */
 import type OpenAI from 'openai';
+import { withAttemptSignal } from '../core/attempt-signal.js';
 import { UpstreamError, ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { parseRetryAfter, PauseGate, withRetry, type RetryVerdict } from '../core/retry.js';
+import { classifyUpstream, parseRetryAfter, PauseGate, withRetry } from '../core/retry.js';
 
 export type LlmProvider = 'openai' | 'grok';
 
@@ -46,12 +47,6 @@ export interface CompleteRequest {
 }
 
 const SYSTEM_NAME: Record<LlmProvider, string> = { openai: 'OpenAI', grok: 'xAI' };
-
-/** Retriable vs fatal for the LLM, decided here only. */
-export function classifyLlmError(error: unknown): RetryVerdict {
-  if (error instanceof UpstreamError) return { retriable: error.retriable, retryAfterMs: error.details.retryAfterMs };
-  return { retriable: false };
-}
 
 export class LlmClient {
   private client: OpenAI | undefined;
@@ -94,9 +89,30 @@ export class LlmClient {
       // Out of credit is final: retrying only burns time.
       const quota = error.code === 'insufficient_quota';
       const retriable = !quota && (status === 408 || status === 409 || status === 429 || status >= 500);
-      return new UpstreamError(`${system}: ${status} ${error.message}`, { system, status, retriable, retryAfterMs: parseRetryAfter(headers), code: error.code ?? undefined }, { cause: error });
+      // The SDK's message already starts with the status ("400 Invalid parameter…"): say it once.
+      const message = error.message.replace(new RegExp(`^${status}\\s*`), '');
+      return new UpstreamError(`${system}: ${status}${message ? ` ${message}` : ''}`, { system, status, retriable, retryAfterMs: parseRetryAfter(headers), code: error.code ?? undefined }, { cause: error });
     }
     return error;
+  }
+
+  /**
+   * One request with its own signal: the timeout covers the whole answer
+   * (the SDK's own stops once headers arrive), and the caller's signal gets
+   * no listener that outlives the request (openai@6 never removes its own).
+   */
+  private async send(sdk: OpenAI, body: OpenAI.ChatCompletionCreateParamsNonStreaming, signal?: AbortSignal): Promise<OpenAI.ChatCompletion> {
+    return withAttemptSignal(this.config.timeoutMs, signal, async (attempt) => {
+      try {
+        return await sdk.chat.completions.create(body, { signal: attempt.signal });
+      } catch (error) {
+        throw attempt.timedOut() ? this.timeoutError(error) : await this.toUpstreamError(error);
+      }
+    });
+  }
+
+  private timeoutError(cause: unknown): UpstreamError {
+    return new UpstreamError(`${this.system}: no answer within ${this.config.timeoutMs}ms`, { system: this.system, retriable: true, code: 'timeout' }, { cause });
   }
 
   async complete(request: CompleteRequest): Promise<Completion> {
@@ -116,23 +132,24 @@ export class LlmClient {
         body.response_format = { type: 'json_schema', json_schema: { name: request.format.name, strict: true, schema: request.format.schema } };
       }
       try {
-        return await sdk.chat.completions.create(body, { signal: request.signal });
+        return await this.send(sdk, body, request.signal);
       } catch (error) {
-        const converted = await this.toUpstreamError(error);
-        // A provider that does not take json_schema: ask again in plain text and parse.
-        if (converted instanceof UpstreamError && converted.details.status === 400 && this.structured && /response_format|json_schema/i.test(converted.message)) {
+        // A provider that does not take json_schema: ask again in plain text and
+        // parse. Part of the same attempt: the provider did not fail, we asked wrong.
+        if (body.response_format && refusesStructuredOutput(error)) {
           this.structured = false;
           this.log?.warn('the provider refused structured output; parsing JSON from text from now on', { system: this.system });
-          throw new UpstreamError(converted.message, { ...converted.details, retriable: true, retryAfterMs: 0 });
+          delete body.response_format;
+          return await this.send(sdk, body, request.signal);
         }
-        throw converted;
+        throw error;
       }
     };
     const response = await withRetry(call, {
       policy: { attempts: this.config.attempts },
       signal: request.signal,
       gate: this.gate,
-      classify: classifyLlmError,
+      classify: classifyUpstream,
       onRetry: ({ attempt, error, waitMs }) => this.log?.debug('retrying LLM call', { attempt, wait_ms: waitMs, reason: error instanceof Error ? error.message : String(error) }),
     }).catch((error: unknown) => {
       // The caller records how many attempts a failure took.
@@ -156,13 +173,19 @@ export class LlmClient {
   async probe(signal?: AbortSignal): Promise<string> {
     const sdk = await this.sdk();
     const started = Date.now();
-    try {
-      await sdk.models.list({ signal });
-    } catch (error) {
-      throw await this.toUpstreamError(error);
-    }
+    await withAttemptSignal(this.config.timeoutMs, signal, async (attempt) => {
+      try {
+        await sdk.models.list({ signal: attempt.signal });
+      } catch (error) {
+        throw attempt.timedOut() ? this.timeoutError(error) : await this.toUpstreamError(error);
+      }
+    });
     return `models listed in ${Date.now() - started}ms`;
   }
+}
+
+function refusesStructuredOutput(error: unknown): boolean {
+  return error instanceof UpstreamError && error.details.status === 400 && /response_format|json_schema/i.test(error.message);
 }
 
 /**

@@ -19,6 +19,29 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
+/**
+ * Answers with the headers at once, then the body one byte every `intervalMs`:
+ * the server that an idle-socket timeout never catches. Stops when the client
+ * goes away.
+ */
+export function trickle(res: ServerResponse, status: number, body: unknown, intervalMs: number, headers: Record<string, string> = {}): void {
+  if (res.writableEnded || res.destroyed) return;
+  const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(bytes.length), ...headers });
+  res.flushHeaders();
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) return clearInterval(timer);
+    res.write(bytes.subarray(sent, sent + 1));
+    sent += 1;
+    if (sent >= bytes.length) {
+      clearInterval(timer);
+      res.end();
+    }
+  }, intervalMs);
+  res.on('close', () => clearInterval(timer));
+}
+
 export function delay(ms: number): Promise<void> {
   return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
 }

@@ -5,7 +5,7 @@
  * requests.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { delay, sendJson, startSimServer } from './http-sim.js';
+import { delay, sendJson, startSimServer, trickle } from './http-sim.js';
 import { draw, seededCenters, type SimCenter } from './seed.js';
 
 export interface LocationSimOptions {
@@ -19,6 +19,11 @@ export interface LocationSimOptions {
   retryAfterSeconds?: number;
   /** Share of detail requests that never answer (held until the client gives up). */
   timeoutRate?: number;
+  /** Share of detail requests whose body trickles in (headers at once, then a byte every trickleIntervalMs). */
+  trickleRate?: number;
+  /** These slugs' detail requests always trickle. */
+  trickleSlugs?: string[];
+  trickleIntervalMs?: number;
   /** Share of detail records that are malformed (no center_id, or not JSON at all). */
   malformedRate?: number;
   /** Every slug's first N detail requests answer 503. */
@@ -61,6 +66,9 @@ const DEFAULTS: Required<Omit<LocationSimOptions, 'apiKey' | 'slugPageSize'>> = 
   rateLimitRate: 0,
   retryAfterSeconds: 1,
   timeoutRate: 0,
+  trickleRate: 0,
+  trickleSlugs: [],
+  trickleIntervalMs: 1000,
   malformedRate: 0,
   failFirst: 0,
   slugFormat: 'slugs',
@@ -133,6 +141,10 @@ export async function startLocationSim(initial: LocationSimOptions & { port?: nu
     const seed = options.seed;
     if (attempt <= options.failFirst) return reply(res, 503, { error: 'service unavailable' });
     if (draw(seed, 'timeout', slug, attempt) < options.timeoutRate) return; // never answer
+    if (options.trickleSlugs.includes(slug) || draw(seed, 'trickle', slug, attempt) < options.trickleRate) {
+      count(200);
+      return trickle(res, 200, detailBody(centers[index], index, options.detailShape), options.trickleIntervalMs);
+    }
     if (draw(seed, '429', slug, attempt) < options.rateLimitRate) return reply(res, 429, { error: 'too many requests' }, { 'retry-after': String(options.retryAfterSeconds) });
     if (draw(seed, '5xx', slug, attempt) < options.errorRate) return reply(res, 503, { error: 'service unavailable' });
     // Malformed is a property of the record, not of the attempt: retries do not fix it.

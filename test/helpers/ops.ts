@@ -36,7 +36,30 @@ export interface Running {
   stderrSoFar(): string;
 }
 
-export function startOps(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; timeoutMs?: number } = {}): Running {
+export interface OpsOptions {
+  cwd?: string;
+  timeoutMs?: number;
+  /** Accept a `(node:PID) …Warning` line on stderr (by default it fails the run's test). */
+  allowNodeWarnings?: boolean;
+}
+
+/** A Node process warning (MaxListenersExceededWarning, DeprecationWarning, …) as Node prints it. */
+const NODE_WARNING = /^\(node:\d+\) (?:\[\w+\] )?\w*Warning\b.*$/m;
+/** What signals.ts logs when the grace period ran out: the clean stop did not happen. */
+const FORCED_EXIT = /grace period over/;
+
+/**
+ * Checks every run makes, whatever the test: no Node warning on stderr, and no
+ * exit forced by the grace timer (a test of a clean stop must not pass because
+ * the forced exit happened to give the same code).
+ */
+function houseRules(result: OpsResult, args: string[], options: OpsOptions): void {
+  const warning = NODE_WARNING.exec(result.stderr);
+  if (warning && !options.allowNodeWarnings) throw new Error(`ops ${args.join(' ')} printed a Node warning: ${warning[0]}`);
+  if (FORCED_EXIT.test(result.stderr)) throw new Error(`ops ${args.join(' ')} was ended by the grace timer, not by a clean stop:\n${result.stderr.slice(-2000)}`);
+}
+
+export function startOps(args: string[], env: NodeJS.ProcessEnv, options: OpsOptions = {}): Running {
   const started = Date.now();
   const child = spawn(process.execPath, [OPS_BIN, ...args], { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -44,7 +67,7 @@ export function startOps(args: string[], env: NodeJS.ProcessEnv, options: { cwd?
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-  const done = new Promise<OpsResult>((resolve) => {
+  const done = new Promise<OpsResult>((resolve, reject) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       let json: unknown;
@@ -63,13 +86,19 @@ export function startOps(args: string[], env: NodeJS.ProcessEnv, options: { cwd?
             return [];
           }
         });
-      resolve({ code, signal, stdout, stderr, json, logs, ms: Date.now() - started });
+      const result: OpsResult = { code, signal, stdout, stderr, json, logs, ms: Date.now() - started };
+      try {
+        houseRules(result, args, options);
+      } catch (err) {
+        return reject(err);
+      }
+      resolve(result);
     });
   });
   return { child, done, stderrSoFar: () => stderr };
 }
 
-export function runOps(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; timeoutMs?: number } = {}): Promise<OpsResult> {
+export function runOps(args: string[], env: NodeJS.ProcessEnv, options: OpsOptions = {}): Promise<OpsResult> {
   return startOps(args, env, options).done;
 }
 
