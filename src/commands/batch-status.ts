@@ -33,5 +33,5 @@ export async function batchStatusCommand(flags: GlobalFlags, options: { runId?: 
       output.print(`    ${colorStatus(c, center.status.padEnd(8))} ${center.slug.padEnd(24)} ${detail}`);
     }
     return ExitCode.ok;
-  }, { onBusy: (runtime, err) => showLiveRuns(output, flags.json, runtime, err, (s) => s.task === 'run-batch' && (!options.runId || s.run_id === options.runId)) });
+  }, { readOnly: true, onBusy: (runtime, err) => showLiveRuns(output, flags.json, runtime, err, (s) => s.task === 'run-batch' && (!options.runId || s.run_id === options.runId)) });
 }

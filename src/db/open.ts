@@ -5,9 +5,10 @@
  * a dedicated connection (Postgres frees it when the process dies), or, on the
  * embedded database, the folder lock that already keeps every other process out.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
-import { OpsError } from '../core/errors.js';
+import { ConfigError, OpsError } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 import { redact } from '../core/redact.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
@@ -37,6 +38,27 @@ export interface OpenOptions {
   signal?: AbortSignal;
   /** Longest a single statement may run (Postgres). */
   statementTimeoutMs?: number;
+  /** When the embedded database's lock, unreadable or of another host, is taken over. */
+  staleMs?: number;
+  /** false: an embedded database that does not exist yet is a ConfigError, never created (read-only commands). */
+  create?: boolean;
+}
+
+// Postgres answered and refused: a setting is wrong (no such database or role, bad password, not allowed).
+const REFUSED_CODES: Record<string, string> = {
+  '3D000': 'no such database',
+  '28000': 'no such role, or not allowed to connect',
+  '28P01': 'wrong password',
+  '42501': 'not allowed to connect',
+};
+
+/** Why the connection failed, naming DATABASE_URL; a ConfigError (exit 78) when the server refused us. */
+export function connectionError(url: string, err: unknown): OpsError {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  const cause = redact((err as Error)?.message ?? String(err));
+  const refused = REFUSED_CODES[code];
+  if (refused) return new ConfigError('DATABASE_URL', `cannot connect to the database at ${redact(url)} (DATABASE_URL): ${refused}: ${cause}`);
+  return new OpsError(`cannot connect to the database at ${redact(url)} (DATABASE_URL): ${cause || code || 'no answer'}`);
 }
 
 // Our advisory locks live under one class id, so they never collide with an application's.
@@ -64,7 +86,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     await pool.query('select 1');
   } catch (err) {
     await pool.end().catch(() => {});
-    throw new OpsError(`cannot connect to the database at ${redact(url)}: ${redact((err as Error).message)}`);
+    throw connectionError(url, err);
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
@@ -113,7 +135,11 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
 async function openEmbedded(options: OpenOptions): Promise<DatabaseHandle> {
   const dir = resolve(options.dataDir);
   // Before opening: a second process on the same folder would lose committed rows.
-  const folderLock = await acquireDataDirLock(dir, options.waitMs, options.signal);
+  const folderLock = await acquireDataDirLock(dir, options.waitMs, options.signal, { staleMs: options.staleMs, create: options.create });
+  if (options.create === false && !existsSync(join(dir, 'pglite'))) {
+    folderLock.release();
+    throw new ConfigError('OPS_DATA_DIR', `no embedded database at ${dir}: OPS_DATA_DIR names a folder without one (a task run or "ops migrate" creates it)`);
+  }
   let db: Kysely<Database>;
   try {
     const { PGlite } = await import('@electric-sql/pglite');
