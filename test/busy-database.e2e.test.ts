@@ -43,7 +43,10 @@ test('a database busy for longer than OPS_BUSY_FAIL_SECONDS fails the run; statu
     holder.kill('SIGTERM');
     await exited;
   }
-  // Once free, the next run imports the skipped runs and works again.
-  const free = await runOps(['logs', '--json'], baseEnv({ ...db.env }));
-  assert.equal(free.code, 0, free.stderr);
+  // Once free, the next task run records the skipped and the failed run in task_logs.
+  await runOps(['sync-centers'], baseEnv({ ...db.env, ...LOCATION, LOCATION_ATTEMPTS: '1' }));
+  const logs = await runOps(['logs', '--task', 'sync-centers', '--json'], baseEnv({ ...db.env }));
+  assert.equal(logs.code, 0, logs.stderr);
+  const busyRuns = logs.json.filter((r: { error: string | null }) => /embedded database/.test(r.error ?? ''));
+  assert.deepEqual(busyRuns.map((r: { status: string }) => r.status).sort(), ['failed', 'skipped']);
 });

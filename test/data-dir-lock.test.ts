@@ -43,7 +43,7 @@ test('a lock whose process died (SIGKILL) is taken over', async () => {
   assert.ok(!existsSync(join(dir, 'ops.lock')));
 });
 
-test('a lock of another host is never taken over', async () => {
+test('a fresh lock of another host is not taken over', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ops-lock-'));
   writeFileSync(join(dir, 'ops.lock'), JSON.stringify({ pid: 1, host: `not-${hostname()}`, started_at: new Date().toISOString(), token: 'x' }));
   await assert.rejects(acquireDataDirLock(dir, 100), /delete .*ops\.lock/);
