@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { dataDirProblem } from '../src/db/data-dir-lock.js';
-import { ConfigError } from '../src/core/errors.js';
+import { ConfigError, OpsError } from '../src/core/errors.js';
+import { connectionError } from '../src/db/open.js';
 import { backends } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
 
@@ -81,6 +82,24 @@ test('a data folder that cannot be written (read-only mount, permissions) is a C
   }
   const other = Object.assign(new Error('EIO: disk'), { code: 'EIO' });
   assert.equal(dataDirProblem('/x', other), other, 'an I/O error is not a setting');
+});
+
+test('a refused connection is a ConfigError naming DATABASE_URL; an unreachable server is a failed run; the password never shows', () => {
+  const url = 'postgres://ops:hunter2secret@db.internal:5432/ops';
+  for (const code of ['28P01', '28000', '3D000']) {
+    const err = connectionError(url, Object.assign(new Error(`refused (${code})`), { code }));
+    assert.ok(err instanceof ConfigError, code);
+    assert.equal(err.exitCode, 78);
+    assert.equal((err as ConfigError).variable, 'DATABASE_URL');
+    assert.ok(!err.message.includes('hunter2secret'), err.message);
+  }
+  for (const code of ['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', undefined]) {
+    const err = connectionError(url, Object.assign(new Error(`network (${code})`), { code }));
+    assert.ok(err instanceof OpsError && !(err instanceof ConfigError), String(code));
+    assert.equal(err.exitCode, 1);
+    assert.match(err.message, /DATABASE_URL/);
+    assert.ok(!err.message.includes('hunter2secret'), err.message);
+  }
 });
 
 describe('a database that refuses the connection', { skip: backends[1].skip }, () => {
