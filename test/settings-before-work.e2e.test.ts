@@ -61,6 +61,25 @@ for (const backend of backends) {
   });
 }
 
+test('status on a Postgres database without our schema is exit 78 naming DATABASE_URL, and creates nothing', { skip: backends[1].skip }, async () => {
+  const { default: pg } = await import('pg');
+  const name = `ops_t_${process.env.OPS_TEST_RUN_PID ?? process.pid}_empty_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  const result = await runOps(['status'], baseEnv({ DATABASE_URL: url.toString() }));
+  assert.equal(result.code, 78, result.stderr);
+  assert.match(result.stderr, /DATABASE_URL/);
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  const { rows } = await client.query("select count(*)::int as n from information_schema.tables where table_schema = 'public'");
+  await client.end();
+  assert.equal(rows[0].n, 0, 'status created tables');
+});
+
 test('OPS_DATA_DIR that is a file is exit 78 naming it, for tasks and read-only commands', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'ops-file-')), 'data');
   writeFileSync(file, 'not a folder');
