@@ -13,7 +13,7 @@ import { sql } from 'kysely';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { dataDirProblem } from '../src/db/data-dir-lock.js';
 import { ConfigError, OpsError } from '../src/core/errors.js';
-import { connectionError } from '../src/db/open.js';
+import { connectionError } from '../src/db/connection-error.js';
 import { backends } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
 

@@ -11,6 +11,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { ConfigError, OpsError } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 import { redact } from '../core/redact.js';
+import { connectionError } from './connection-error.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
@@ -42,23 +43,6 @@ export interface OpenOptions {
   staleMs?: number;
   /** false: an embedded database that does not exist yet is a ConfigError, never created (read-only commands). */
   create?: boolean;
-}
-
-// Postgres answered and refused: a setting is wrong (no such database or role, bad password, not allowed).
-const REFUSED_CODES: Record<string, string> = {
-  '3D000': 'no such database',
-  '28000': 'no such role, or not allowed to connect',
-  '28P01': 'wrong password',
-  '42501': 'not allowed to connect',
-};
-
-/** Why the connection failed, naming DATABASE_URL; a ConfigError (exit 78) when the server refused us. */
-export function connectionError(url: string, err: unknown): OpsError {
-  const code = (err as { code?: string } | null)?.code ?? '';
-  const cause = redact((err as Error)?.message ?? String(err));
-  const refused = REFUSED_CODES[code];
-  if (refused) return new ConfigError('DATABASE_URL', `cannot connect to the database at ${redact(url)} (DATABASE_URL): ${refused}: ${cause}`);
-  return new OpsError(`cannot connect to the database at ${redact(url)} (DATABASE_URL): ${cause || code || 'no answer'}`);
 }
 
 // Our advisory locks live under one class id, so they never collide with an application's.
