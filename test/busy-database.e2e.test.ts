@@ -43,6 +43,12 @@ test('a database busy for longer than OPS_BUSY_FAIL_SECONDS fails the run; statu
     holder.kill('SIGTERM');
     await exited;
   }
+  // Free again: doctor still tells of the runs skipped meanwhile, until a task run records them.
+  const doctorAfter = await runOps(['doctor', '--json'], baseEnv({ ...db.env }));
+  const skipped = doctorAfter.json.checks.find((c: { check: string }) => c.check === 'skipped while busy');
+  assert.ok(skipped, JSON.stringify(doctorAfter.json.checks));
+  assert.equal(skipped.verdict, 'warn');
+  assert.match(skipped.detail, /2 run\(s\) skipped since/);
   // Once free, the next task run records the skipped and the failed run in task_logs.
   await runOps(['sync-centers'], baseEnv({ ...db.env, ...LOCATION, LOCATION_ATTEMPTS: '1' }));
   const logs = await runOps(['logs', '--task', 'sync-centers', '--json'], baseEnv({ ...db.env }));

@@ -68,6 +68,10 @@ export async function doctorCommand(flags: GlobalFlags): Promise<number> {
         if (handle.kind === 'embedded' && runtime.env === 'production') {
           add('embedded database', 'warn', 'the embedded database is used under OPS_ENV=production: it holds one process at a time and peaks near 930 MB of memory on first use; set DATABASE_URL to a Postgres database');
         }
+        if (handle.kind === 'embedded') {
+          const history = readBusyHistory(runtime.dataDir);
+          if (history.skipped > 0) add('skipped while busy', 'warn', `${describeBusy(history)}; the next task run records them in task_logs`);
+        }
         const pending = await pendingMigrations(handle.db);
         add('migrations', pending.length ? 'warn' : 'ok', pending.length ? `${pending.length} pending: ${pending.join(', ')} (ops migrate, or the next task run, applies them)` : 'up to date');
         if (!pending.length || !pending.includes('0001_task_logs')) {
