@@ -41,7 +41,8 @@ export async function openRunStore(runtime: RuntimeConfig, log: Logger, signal?:
 
 /**
  * Storage for a command that only reads (status, logs, batch-status): never
- * creates a database, never migrates, imports nothing. Pending migrations are
+ * creates a database, never migrates (runs skipped while it was busy are
+ * still moved into task_logs: that is history, not schema). Pending migrations are
  * reported; a database without our schema at all is a setting pointing at the
  * wrong place.
  */
@@ -55,6 +56,14 @@ export async function openReadOnly(runtime: RuntimeConfig, log: Logger): Promise
     }
     if (pending.length > 0) {
       log.warn(`the database schema is behind by ${pending.length} migration(s) (${pending.join(', ')}): this command does not change it; "ops migrate" or the next task run applies them`, { pending });
+    }
+    // Rows, not schema: runs skipped while the database was busy belong in the history shown.
+    if (handle.kind === 'embedded') {
+      try {
+        await importPendingRuns(handle.db, runtime.dataDir);
+      } catch (err) {
+        log.warn('runs skipped while the database was busy could not be recorded yet; the next task run will', { reason: (err as Error).message });
+      }
     }
     return handle;
   } catch (err) {
