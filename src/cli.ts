@@ -199,6 +199,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (err instanceof CommanderError) {
       // An asked-for --help or --version ends here with 0; anything else is a usage error.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+      // `ops help [command]` is asked-for help (exit code 0 from commander); bare `ops` shows help as a usage error.
+      if (err.code === 'commander.help' && err.exitCode === 0) return ExitCode.ok;
       if (err.code.startsWith('ops.')) process.stderr.write(`${err.message}\n`);
       return ExitCode.usage;
     }

@@ -11,8 +11,9 @@ export async function batchStatusCommand(flags: GlobalFlags, options: { runId?: 
   return withStorage(output, async ({ db }) => {
     const run = options.runId ? await getBatchRun(db, options.runId) : await latestBatchRun(db);
     if (!run) {
-      output.log.error(options.runId ? `no batch run "${options.runId}"` : 'no batch run yet: ops run-batch starts one');
-      return ExitCode.failed;
+      // An unknown run id is a bad argument (64); no run at all yet is not.
+      output.log.error(options.runId ? `no batch run "${options.runId}" (see ops logs --task run-batch)` : 'no batch run yet: ops run-batch starts one');
+      return options.runId ? ExitCode.usage : ExitCode.failed;
     }
     const centers = await listRunCenters(db, run.run_id);
     if (flags.json) {
@@ -32,5 +33,5 @@ export async function batchStatusCommand(flags: GlobalFlags, options: { runId?: 
       output.print(`    ${colorStatus(c, center.status.padEnd(8))} ${center.slug.padEnd(24)} ${detail}`);
     }
     return ExitCode.ok;
-  }, { onBusy: (runtime, err) => showLiveRuns(output, flags.json, runtime, err, (s) => s.task === 'run-batch' && (!options.runId || s.run_id === options.runId)) });
+  }, { readOnly: true, onBusy: (runtime, err) => showLiveRuns(output, flags.json, runtime, err, (s) => s.task === 'run-batch' && (!options.runId || s.run_id === options.runId)) });
 }

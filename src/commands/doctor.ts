@@ -58,10 +58,20 @@ export async function doctorCommand(flags: GlobalFlags): Promise<number> {
     const { openDatabase } = await import('../db/open.js');
     const { pendingMigrations } = await import('../db/migrations.js');
     const { findStaleRuns } = await import('../db/stale-runs.js');
+    const { BusyError } = await import('../core/errors.js');
+    const { describeBusy, readBusyHistory } = await import('../db/busy-history.js');
     try {
-      const handle = await openDatabase({ databaseUrl: runtime.databaseUrl, dataDir: runtime.dataDir, waitMs: runtime.lockWaitSeconds * 1000 });
+      // Like the other read-only commands, doctor never creates a database.
+      const handle = await openDatabase({ databaseUrl: runtime.databaseUrl, dataDir: runtime.dataDir, waitMs: runtime.lockWaitSeconds * 1000, staleMs: runtime.lockStaleSeconds * 1000, create: false });
       try {
         add('database', 'ok', `${handle.kind} at ${handle.location}`);
+        if (handle.kind === 'embedded' && runtime.env === 'production') {
+          add('embedded database', 'warn', 'the embedded database is used under OPS_ENV=production: it holds one process at a time and peaks near 930 MB of memory on first use; set DATABASE_URL to a Postgres database');
+        }
+        if (handle.kind === 'embedded') {
+          const history = readBusyHistory(runtime.dataDir);
+          if (history.skipped > 0) add('skipped while busy', 'warn', `${describeBusy(history)}; the next task run records them in task_logs`);
+        }
         const pending = await pendingMigrations(handle.db);
         add('migrations', pending.length ? 'warn' : 'ok', pending.length ? `${pending.length} pending: ${pending.join(', ')} (ops migrate, or the next task run, applies them)` : 'up to date');
         if (!pending.length || !pending.includes('0001_task_logs')) {
@@ -72,7 +82,12 @@ export async function doctorCommand(flags: GlobalFlags): Promise<number> {
         await handle.close();
       }
     } catch (err) {
-      add('database', 'fail', errorMessage(err));
+      if (err instanceof BusyError) {
+        // Busy is normal while a run works; busy for longer than OPS_BUSY_FAIL_SECONDS is a jam.
+        const history = readBusyHistory(runtime.dataDir);
+        const jammed = history.since !== undefined && Date.now() - history.since.getTime() > runtime.busyFailSeconds * 1000;
+        add('database busy', jammed ? 'fail' : 'warn', `${errorMessage(err)}${history.skipped ? `; ${describeBusy(history)}` : ''}`);
+      } else add('database', 'fail', errorMessage(err));
     }
   }
 

@@ -26,5 +26,5 @@ export async function logsCommand(flags: GlobalFlags, filter: ListRunsFilter): P
       if (r.failure_count > 5) output.print(c.gray(`    … ${r.failure_count - 5} more (--json shows ${r.failures.length})`));
     }
     return 0;
-  });
+  }, { readOnly: true });
 }

@@ -3,13 +3,16 @@
  * every task's settings are validated before any of them starts, storage is
  * opened once, each task gets its own lock and task_logs row.
  */
+import { hostname } from 'node:os';
 import type { Env } from '../core/config.js';
-import { clockFromEnv } from '../core/clock.js';
-import { ExitCode } from '../core/errors.js';
-import { prepare, runTask, type RunEnd, type RunStart, type RunStore, type RunSummary } from '../core/runner.js';
+import { clockStartingAt, type Clock } from '../core/clock.js';
+import { BusyError, ExitCode, OpsError, errorMessage } from '../core/errors.js';
+import { newRunId, prepare, runTask, type RunEnd, type RunStart, type RunStore, type RunSummary } from '../core/runner.js';
+import { redact } from '../core/redact.js';
 import { installSignalHandlers } from '../core/signals.js';
 import type { RuntimeConfig, TaskDefinition } from '../core/task.js';
 import { createOutput, reportError, type GlobalFlags } from './context.js';
+import { checkOutputDir } from './output-dir-check.js';
 import { formatSummary } from './summary.js';
 
 export interface TaskCall {
@@ -26,22 +29,79 @@ export function combinedExitCode(summaries: RunSummary[]): number {
   return worst?.exit_code ?? ExitCode.ok;
 }
 
+/** Storage could not be opened: every run that did not happen is failed, and says why. */
+class StorageUnavailable extends Error {
+  constructor(readonly reason: unknown, readonly busyTooLong = false) {
+    super(errorMessage(reason));
+  }
+}
+
+/**
+ * The embedded database was busy. Skipped is the right outcome once in a while;
+ * busy for longer than OPS_BUSY_FAIL_SECONDS (as the skipped runs kept in
+ * pending-runs tell) is a jam a person must see: a failed run, exit 1.
+ */
+async function busyTooLong(runtime: RuntimeConfig, err: BusyError, now: Date): Promise<OpsError | undefined> {
+  const { readBusyHistory } = await import('../db/index.js');
+  const history = readBusyHistory(runtime.dataDir);
+  if (!history.since || now.getTime() - history.since.getTime() <= runtime.busyFailSeconds * 1000) return undefined;
+  return new OpsError(
+    `the embedded database has been busy since ${history.since.toISOString()} (${history.skipped} run(s) skipped, longer than OPS_BUSY_FAIL_SECONDS=${runtime.busyFailSeconds}): ${err.message}`,
+  );
+}
+
+function failedRun(call: TaskCall, clock: Clock, error: string, exitCode: number): RunStart & RunEnd & { summary: RunSummary } {
+  const at = clock();
+  const runId = newRunId(at);
+  const summary: RunSummary = {
+    run_id: runId,
+    task: call.task.name,
+    status: 'failed',
+    exit_code: exitCode,
+    started_at: at.toISOString(),
+    finished_at: at.toISOString(),
+    duration_ms: 0,
+    stats: {},
+    failures: [],
+    failure_count: 0,
+    error,
+    notes: [],
+  };
+  const lockKey = call.task.lockKey?.(call.options) ?? call.task.name;
+  return { runId, task: call.task.name, lockKey, startedAt: at, host: hostname(), pid: process.pid, args: {}, status: 'failed', finishedAt: at, durationMs: 0, stats: {}, error, failures: [], failureCount: 0, summary };
+}
+
 export async function runTasks(calls: TaskCall[], flags: GlobalFlags, env: Env = process.env): Promise<number> {
   const output = createOutput(flags);
   let store: RunStore | undefined;
   const scope = installSignalHandlers(output.log);
   const summaries: RunSummary[] = [];
+  let clock: Clock = clockStartingAt(undefined);
+  let runtime: RuntimeConfig | undefined;
   try {
     // Every setting of every task first: a bad one stops all before any work.
     const prepared = calls.map((call) => prepare(call.task, env));
+    runtime = prepared[0]?.runtime;
+    clock = clockStartingAt(runtime?.now);
+    for (const [i, call] of calls.entries()) if (call.task.outputs) checkOutputDir(prepared[i].runtime.outputDir);
     const deps = {
       output,
       scope,
-      clock: clockFromEnv(env.OPS_NOW),
+      clock,
       store: async (runtime: RuntimeConfig) => {
         if (!store) {
           const { openRunStore } = await import('../db/index.js');
-          store = await openRunStore(runtime, output.log, scope.signal);
+          try {
+            store = await openRunStore(runtime, output.log, scope.signal);
+          } catch (err) {
+            if (err instanceof BusyError) {
+              const jammed = await busyTooLong(runtime, err, clock());
+              if (jammed) throw new StorageUnavailable(jammed, true);
+              throw err; // the runner records skipped
+            }
+            if (scope.signal.aborted) throw err;
+            throw new StorageUnavailable(err);
+          }
         }
         return store;
       },
@@ -60,7 +120,24 @@ export async function runTasks(calls: TaskCall[], flags: GlobalFlags, env: Env =
     return combinedExitCode(summaries);
   } catch (err) {
     if (scope.signal.aborted) return scope.exitCode();
-    return reportError(output, err);
+    if (!(err instanceof StorageUnavailable)) return reportError(output, err);
+    const code = reportError(output, err.reason);
+    // No task_logs row could be written; the summary is still printed, and a
+    // run failed for a busy database is kept with the skipped ones.
+    const failed = calls.slice(summaries.length).map((call) => failedRun(call, clock, redact(errorMessage(err.reason)), code));
+    if (err.busyTooLong && runtime) {
+      const { writePendingRun } = await import('../db/index.js');
+      for (const { summary: _summary, ...run } of failed) {
+        try {
+          writePendingRun(runtime.dataDir, run);
+        } catch (e) {
+          output.log.warn('could not record the failed run', { reason: errorMessage(e) });
+        }
+      }
+    }
+    const all = [...summaries, ...failed.map((f) => f.summary)];
+    if (flags.json) output.printJson(all.length === 1 ? all[0] : { runs: all, exit_code: combinedExitCode(all) });
+    return combinedExitCode(all);
   } finally {
     await store?.close().catch(() => {});
     scope.dispose();

@@ -3,13 +3,16 @@ import { latestPerTask } from '../db/queries/task-logs.js';
 import { taskLoaders } from '../tasks/registry.js';
 import { createOutput, type GlobalFlags } from './context.js';
 import { withStorage } from './storage.js';
+import { describeBusy, readBusyHistory } from '../db/busy-history.js';
 import { showLiveRuns } from './live.js';
 import { ago, colorStatus, formatDuration, formatStats } from './summary.js';
 
 export async function statusCommand(flags: GlobalFlags): Promise<number> {
   const output = createOutput(flags);
-  return withStorage(output, async ({ db }) => {
+  return withStorage(output, async ({ db, kind }, runtime) => {
     const rows = await latestPerTask(db);
+    const busy = kind === 'embedded' ? readBusyHistory(runtime.dataDir) : { skipped: 0 };
+    if (busy.skipped > 0) output.log.warn(`${describeBusy(busy)} (recorded in task_logs by the next task run)`);
     // A task that never ran is shown too: a schedule that never fired leaves no other trace.
     const never = Object.keys(taskLoaders).filter((task) => !rows.some((r) => r.task === task));
     if (flags.json) {
@@ -26,5 +29,5 @@ export async function statusCommand(flags: GlobalFlags): Promise<number> {
       );
     }
     return 0;
-  }, { onBusy: (runtime, err) => showLiveRuns(output, flags.json, runtime, err) });
+  }, { readOnly: true, onBusy: (runtime, err) => showLiveRuns(output, flags.json, runtime, err) });
 }

@@ -10,14 +10,19 @@ import { reportError } from './context.js';
 export async function withStorage(
   output: Output,
   fn: (handle: DatabaseHandle, runtime: RuntimeConfig) => Promise<number>,
-  options: { migrate?: boolean; env?: Env; onBusy?: (runtime: RuntimeConfig, err: BusyError) => number } = {},
+  /** readOnly: never create nor migrate (status, logs, batch-status); migrate: false opens without migrating (ops migrate does it itself). */
+  options: { readOnly?: boolean; migrate?: boolean; env?: Env; onBusy?: (runtime: RuntimeConfig, err: BusyError) => number } = {},
 ): Promise<number> {
   let handle: DatabaseHandle | undefined;
   let runtime: RuntimeConfig | undefined;
   try {
     runtime = readSettings(runtimeSettings, options.env ?? process.env);
     const db = await import('../db/index.js');
-    handle = options.migrate === false ? await (await import('../db/open.js')).openDatabase({ databaseUrl: runtime.databaseUrl, dataDir: runtime.dataDir, waitMs: runtime.lockWaitSeconds * 1000 }) : await db.openStorage(runtime, output.log);
+    if (options.readOnly) handle = await db.openReadOnly(runtime, output.log);
+    else if (options.migrate === false) {
+      const { openDatabase } = await import('../db/open.js');
+      handle = await openDatabase({ databaseUrl: runtime.databaseUrl, dataDir: runtime.dataDir, waitMs: runtime.lockWaitSeconds * 1000, staleMs: runtime.lockStaleSeconds * 1000 });
+    } else handle = await db.openStorage(runtime, output.log);
     return await fn(handle, runtime);
   } catch (err) {
     if (err instanceof BusyError) {

@@ -5,11 +5,10 @@ export type Clock = () => Date;
 
 export const systemClock: Clock = () => new Date();
 
-/** A clock fixed at OPS_NOW when set (tests, replays), else the system clock. */
-export function clockFromEnv(value: string | undefined): Clock {
-  if (!value) return systemClock;
-  const fixed = new Date(value);
-  if (Number.isNaN(fixed.getTime())) return systemClock;
+/** A clock that starts at `start` (OPS_NOW, validated as a setting: tests, replays) and runs on; the system clock without it. */
+export function clockStartingAt(start: Date | undefined): Clock {
+  if (!start) return systemClock;
+  const fixed = start;
   const offset = fixed.getTime() - Date.now();
   return () => new Date(Date.now() + offset);
 }

@@ -55,6 +55,8 @@ export interface TaskDefinition<DB = any, S extends Record<string, Setting<any>>
   name: string;
   summary: string;
   settings: S;
+  /** Writes files under OPS_OUTPUT_DIR: the folder is checked (created, writable) before any work. */
+  outputs?: boolean;
   /** The lock that keeps two runs from overlapping; the task name by default. */
   lockKey?: (options: O) => string;
   run(ctx: TaskContext<DB, SettingsOf<S>>, options: O): Promise<Stats | TaskResult>;

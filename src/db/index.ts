@@ -9,8 +9,10 @@ import { createRunStore } from './run-store.js';
 export { writePendingRun } from './pending-runs.js';
 export type { DatabaseHandle } from './open.js';
 
+export { readBusyHistory, describeBusy, type BusyHistory } from './busy-history.js';
+
 export async function openStorage(runtime: RuntimeConfig, log: Logger, signal?: AbortSignal): Promise<DatabaseHandle> {
-  const handle = await openDatabase({ databaseUrl: runtime.databaseUrl, dataDir: runtime.dataDir, waitMs: runtime.lockWaitSeconds * 1000, signal });
+  const handle = await openDatabase({ databaseUrl: runtime.databaseUrl, dataDir: runtime.dataDir, waitMs: runtime.lockWaitSeconds * 1000, staleMs: runtime.lockStaleSeconds * 1000, signal });
   try {
     const store = createRunStore(handle);
     if (runtime.autoMigrate) {
@@ -35,4 +37,37 @@ export async function openStorage(runtime: RuntimeConfig, log: Logger, signal?: 
 
 export async function openRunStore(runtime: RuntimeConfig, log: Logger, signal?: AbortSignal) {
   return createRunStore(await openStorage(runtime, log, signal));
+}
+
+/**
+ * Storage for a command that only reads (status, logs, batch-status): never
+ * creates a database, never migrates (runs skipped while it was busy are
+ * still moved into task_logs: that is history, not schema). Pending migrations are
+ * reported; a database without our schema at all is a setting pointing at the
+ * wrong place.
+ */
+export async function openReadOnly(runtime: RuntimeConfig, log: Logger): Promise<DatabaseHandle> {
+  const handle = await openDatabase({ databaseUrl: runtime.databaseUrl, dataDir: runtime.dataDir, waitMs: runtime.lockWaitSeconds * 1000, staleMs: runtime.lockStaleSeconds * 1000, create: false });
+  try {
+    const pending = await createRunStore(handle).pendingMigrations();
+    if (pending.includes('0001_task_logs')) {
+      const variable = handle.kind === 'postgres' ? 'DATABASE_URL' : 'OPS_DATA_DIR';
+      throw new ConfigError(variable, `the database at ${handle.location} (${variable}) has no ops schema: run "ops migrate" first, or check ${variable}`);
+    }
+    if (pending.length > 0) {
+      log.warn(`the database schema is behind by ${pending.length} migration(s) (${pending.join(', ')}): this command does not change it; "ops migrate" or the next task run applies them`, { pending });
+    }
+    // Rows, not schema: runs skipped while the database was busy belong in the history shown.
+    if (handle.kind === 'embedded') {
+      try {
+        await importPendingRuns(handle.db, runtime.dataDir);
+      } catch (err) {
+        log.warn('runs skipped while the database was busy could not be recorded yet; the next task run will', { reason: (err as Error).message });
+      }
+    }
+    return handle;
+  } catch (err) {
+    await handle.close().catch(() => {});
+    throw err;
+  }
 }

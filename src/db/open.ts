@@ -5,11 +5,13 @@
  * a dedicated connection (Postgres frees it when the process dies), or, on the
  * embedded database, the folder lock that already keeps every other process out.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
-import { OpsError } from '../core/errors.js';
+import { ConfigError, OpsError } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 import { redact } from '../core/redact.js';
+import { connectionError } from './connection-error.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
@@ -37,6 +39,10 @@ export interface OpenOptions {
   signal?: AbortSignal;
   /** Longest a single statement may run (Postgres). */
   statementTimeoutMs?: number;
+  /** When the embedded database's lock, unreadable or of another host, is taken over. */
+  staleMs?: number;
+  /** false: an embedded database that does not exist yet is a ConfigError, never created (read-only commands). */
+  create?: boolean;
 }
 
 // Our advisory locks live under one class id, so they never collide with an application's.
@@ -64,7 +70,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     await pool.query('select 1');
   } catch (err) {
     await pool.end().catch(() => {});
-    throw new OpsError(`cannot connect to the database at ${redact(url)}: ${redact((err as Error).message)}`);
+    throw connectionError(url, err);
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
@@ -113,7 +119,11 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
 async function openEmbedded(options: OpenOptions): Promise<DatabaseHandle> {
   const dir = resolve(options.dataDir);
   // Before opening: a second process on the same folder would lose committed rows.
-  const folderLock = await acquireDataDirLock(dir, options.waitMs, options.signal);
+  const folderLock = await acquireDataDirLock(dir, options.waitMs, options.signal, { staleMs: options.staleMs, create: options.create });
+  if (options.create === false && !existsSync(join(dir, 'pglite'))) {
+    folderLock.release();
+    throw new ConfigError('OPS_DATA_DIR', `no embedded database at ${dir}: OPS_DATA_DIR names a folder without one (a task run or "ops migrate" creates it)`);
+  }
   let db: Kysely<Database>;
   try {
     const { PGlite } = await import('@electric-sql/pglite');

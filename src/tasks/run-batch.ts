@@ -73,6 +73,7 @@ export const runBatch = defineTask({
   name: 'run-batch',
   summary: 'ask the LLM for local events of every active center; one CSV per center',
   settings: batchSettings,
+  outputs: true,
   validate(config) {
     llmConfigFrom(config);
     parsePriceTable(config.prices);
