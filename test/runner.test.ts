@@ -187,3 +187,33 @@ test('failures are capped on the row but counted exactly', async () => {
   assert.equal(summary.failure_count, 250);
   assert.equal(summary.failures.length, 200);
 });
+
+test('a returned success never hides a failed item: the run is partial', async () => {
+  const store = new MemoryStore();
+  const task = defineTask({
+    name: 'claims-success',
+    summary: '',
+    settings: noSettings,
+    run: async (ctx) => {
+      ctx.failItem('no-such-item', 'no active item with this name');
+      return { stats: { items: 1 }, status: 'success' as const };
+    },
+  });
+  const summary = await runTask(task, {}, prepare(task, {}), deps(store));
+  assert.equal(summary.status, 'partial');
+  assert.equal(summary.exit_code, 2);
+  assert.equal(store.rows.get(summary.run_id)!.status, 'partial');
+  // A worse returned status still wins over the one the failures imply.
+  const worse = defineTask({
+    name: 'claims-failed',
+    summary: '',
+    settings: noSettings,
+    run: async (ctx) => {
+      ctx.failItem('a', 'bad');
+      return { stats: {}, status: 'failed' as const, error: 'every item failed' };
+    },
+  });
+  const failed = await runTask(worse, {}, prepare(worse, {}), deps(store));
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.exit_code, 1);
+});

@@ -110,6 +110,14 @@ export function prepare<S extends Record<string, Setting<any>>>(task: TaskDefini
   return { runtime, config };
 }
 
+const FINISHED_SEVERITY = { success: 0, partial: 1, failed: 2 } as const;
+type FinishedStatus = keyof typeof FINISHED_SEVERITY;
+
+/** A task's own status may make the run worse, never better than its failed items imply. */
+export function worstStatus(a: FinishedStatus, b: FinishedStatus): FinishedStatus {
+  return FINISHED_SEVERITY[a] >= FINISHED_SEVERITY[b] ? a : b;
+}
+
 function exitCodeOf(status: RunSummary['status'], scope: SignalScope): number {
   switch (status) {
     case 'success':
@@ -250,7 +258,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
       const { stats, status, error } = isTaskResult(result) ? result : { stats: result, status: undefined, error: undefined };
       if (scope.signal.aborted) end = ended('interrupted', stats, `interrupted by ${scope.received() ?? 'signal'}`);
       else if (lockLost.signal.aborted) end = ended('failed', stats, errorMessage(lockLost.signal.reason));
-      else end = ended(status ?? (failureCount > 0 ? 'partial' : 'success'), stats, error);
+      else end = ended(worstStatus(status ?? 'success', failureCount > 0 ? 'partial' : 'success'), stats, error);
     } catch (err) {
       if (lockLost.signal.aborted && !scope.signal.aborted) {
         end = ended('failed', {}, errorMessage(lockLost.signal.reason));

@@ -45,7 +45,7 @@ export interface TaskContext<DB, Config> {
 
 export interface TaskResult {
   stats: Stats;
-  /** Overrides the status derived from failures (e.g. every item failed → failed). */
+  /** Can make the run worse than its failed items imply (every item failed → failed), never better. */
   status?: 'success' | 'partial' | 'failed';
   /** Why, when status is failed. */
   error?: string;
