@@ -217,3 +217,33 @@ test('a returned success never hides a failed item: the run is partial', async (
   assert.equal(failed.status, 'failed');
   assert.equal(failed.exit_code, 1);
 });
+
+test('finishRun failing: the outcome goes to the store\'s pending path and the summary stays true', async () => {
+  const kept: Array<RunStart & RunEnd> = [];
+  class RefusingStore extends MemoryStore {
+    override async finishRun(): Promise<void> {
+      throw new Error('connection terminated');
+    }
+    async keepPendingRun(run: RunStart & RunEnd) {
+      kept.push(run);
+    }
+  }
+  const store = new RefusingStore();
+  const task = defineTask({
+    name: 'half',
+    summary: '',
+    settings: noSettings,
+    run: async (ctx) => {
+      ctx.failItem('x', 'bad');
+      return { items: 2 };
+    },
+  });
+  const summary = await runTask(task, {}, prepare(task, {}), deps(store));
+  assert.equal(summary.status, 'partial');
+  assert.equal(summary.exit_code, 2);
+  assert.equal(kept.length, 1);
+  assert.equal(kept[0].runId, summary.run_id);
+  assert.equal(kept[0].status, 'partial');
+  assert.equal(kept[0].task, 'half');
+  assert.equal(kept[0].failureCount, 1);
+});

@@ -64,6 +64,11 @@ export interface RunStore<DB = unknown> {
   finishRun(run: RunEnd): Promise<void>;
   /** A run that never ran (skipped), written whole in one statement. */
   recordFinishedRun(run: RunStart & RunEnd): Promise<void>;
+  /**
+   * Keeps a run whose outcome task_logs would not take (finishRun failed)
+   * outside the database; the next process that opens storage records it.
+   */
+  keepPendingRun?(run: RunStart & RunEnd): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -129,6 +134,23 @@ function exitCodeOf(status: RunSummary['status'], scope: SignalScope): number {
       return scope.exitCode();
     default:
       return ExitCode.failed;
+  }
+}
+
+/** finishRun, or when the database will not take it, the store's pending path: the outcome is never lost silently. */
+async function recordOutcome(store: RunStore<unknown>, start: RunStart, end: RunEnd, log: Output['log']): Promise<void> {
+  try {
+    await store.finishRun(end);
+    return;
+  } catch (err) {
+    log.error('could not record the outcome in task_logs', { reason: redact(errorMessage(err)) });
+  }
+  if (!store.keepPendingRun) return;
+  try {
+    await store.keepPendingRun({ ...start, ...end });
+    log.warn('the outcome is kept as a pending run: the next ops process records it in task_logs');
+  } catch (err) {
+    log.error('could not keep the outcome as a pending run either', { reason: redact(errorMessage(err)) });
   }
 }
 
@@ -274,7 +296,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     } finally {
       progress.stop();
     }
-    await store.finishRun(end);
+    await recordOutcome(store, start, end, log);
     const level = end.status === 'success' ? 'info' : end.status === 'partial' || end.status === 'interrupted' ? 'warn' : 'error';
     log[level]('finished', { status: end.status, duration_ms: end.durationMs, stats: end.stats, failures: end.failureCount, error: end.error });
     return summarize(end);

@@ -2,11 +2,13 @@
 import type { RunStore } from '../core/runner.js';
 import { migrateToLatest, pendingMigrations } from './migrations.js';
 import type { DatabaseHandle } from './open.js';
+import { writePendingRun } from './pending-runs.js';
 import * as taskLogs from './queries/task-logs.js';
 import type { Database } from './schema.js';
 import type { Kysely } from 'kysely';
 
-export function createRunStore(handle: DatabaseHandle): RunStore<Kysely<Database>> & { handle: DatabaseHandle } {
+/** `dataDir`: where runs task_logs would not take are kept (pending-runs); without it they are only logged. */
+export function createRunStore(handle: DatabaseHandle, dataDir?: string): RunStore<Kysely<Database>> & { handle: DatabaseHandle } {
   const { db } = handle;
   return {
     handle,
@@ -22,6 +24,7 @@ export function createRunStore(handle: DatabaseHandle): RunStore<Kysely<Database
     startRun: (run) => taskLogs.insertRun(db, run),
     finishRun: (run) => taskLogs.finishRun(db, run),
     recordFinishedRun: (run) => taskLogs.insertFinishedRun(db, run),
+    keepPendingRun: dataDir === undefined ? undefined : async (run) => writePendingRun(dataDir, run),
     close: () => handle.close(),
   };
 }
