@@ -53,6 +53,8 @@ export interface LockHolder {
 export interface RunStore<DB = unknown> {
   readonly db: DB;
   readonly kind: 'postgres' | 'embedded';
+  /** Aborts, with the reason, when storage loses a connection a run was using; the run is then failed. */
+  readonly connectionLost?: AbortSignal;
   migrateToLatest(): Promise<string[]>;
   pendingMigrations(): Promise<string[]>;
   /** Takes the named lock, waiting up to waitMs; null when another run keeps it. `onLost`: the lock went away while held. */
@@ -217,7 +219,15 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     log.error('lost the run lock: stopping so that no two runs overlap', { reason });
     lockLost.abort(new OpsError(`lost the run lock (${reason}): stopped so that no two runs overlap`));
   });
-  const signal = AbortSignal.any([scope.signal, lockLost.signal]);
+  const connectionLost = store.connectionLost;
+  const signal = AbortSignal.any([scope.signal, lockLost.signal, ...(connectionLost ? [connectionLost] : [])]);
+  // Why the run was stopped from outside the task, if it was; a lost connection explains a lost lock, so it comes first.
+  const stoppedBy = (): { status: 'interrupted' | 'failed'; error: string } | undefined => {
+    if (scope.signal.aborted) return { status: 'interrupted', error: `interrupted by ${scope.received() ?? 'signal'}` };
+    if (connectionLost?.aborted) return { status: 'failed', error: errorMessage(connectionLost.reason) };
+    if (lockLost.signal.aborted) return { status: 'failed', error: errorMessage(lockLost.signal.reason) };
+    return undefined;
+  };
   if (!release) {
     const holder = await store.runningHolder(lockKey);
     const reason = holder
@@ -278,13 +288,14 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
         options,
       );
       const { stats, status, error } = isTaskResult(result) ? result : { stats: result, status: undefined, error: undefined };
-      if (scope.signal.aborted) end = ended('interrupted', stats, `interrupted by ${scope.received() ?? 'signal'}`);
-      else if (lockLost.signal.aborted) end = ended('failed', stats, errorMessage(lockLost.signal.reason));
+      const stop = stoppedBy();
+      if (stop) end = ended(stop.status, stats, stop.error);
       else end = ended(worstStatus(status ?? 'success', failureCount > 0 ? 'partial' : 'success'), stats, error);
     } catch (err) {
-      if (lockLost.signal.aborted && !scope.signal.aborted) {
-        end = ended('failed', {}, errorMessage(lockLost.signal.reason));
-      } else if (scope.signal.aborted || isAbortError(err)) {
+      const stop = stoppedBy();
+      if (stop) {
+        end = ended(stop.status, {}, stop.error);
+      } else if (isAbortError(err)) {
         end = ended('interrupted', {}, `interrupted by ${scope.received() ?? 'signal'}`);
       } else {
         usageError = err instanceof UsageError;

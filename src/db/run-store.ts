@@ -14,6 +14,7 @@ export function createRunStore(handle: DatabaseHandle, dataDir?: string): RunSto
     handle,
     db,
     kind: handle.kind,
+    connectionLost: handle.connectionLost,
     migrateToLatest: () => migrateToLatest(db),
     pendingMigrations: () => pendingMigrations(db),
     acquireLock: (key, waitMs, signal, onLost) => handle.acquireLock(key, waitMs, signal, onLost),
@@ -22,7 +23,11 @@ export function createRunStore(handle: DatabaseHandle, dataDir?: string): RunSto
     markStaleRuns: (lockKey, foundBy, now) => taskLogs.markStaleRuns(db, handle.kind === 'embedded' ? undefined : lockKey, foundBy, now),
     runningHolder: (lockKey) => taskLogs.runningHolder(db, lockKey),
     startRun: (run) => taskLogs.insertRun(db, run),
-    finishRun: (run) => taskLogs.finishRun(db, run),
+    // After a lost connection the pool may hand out a client whose socket is already dead.
+    finishRun: (run) =>
+      handle.connectionLost?.aborted && handle.withFreshConnection
+        ? handle.withFreshConnection((fresh) => taskLogs.finishRun(fresh, run))
+        : taskLogs.finishRun(db, run),
     recordFinishedRun: (run) => taskLogs.insertFinishedRun(db, run),
     keepPendingRun: dataDir === undefined ? undefined : async (run) => writePendingRun(dataDir, run),
     close: () => handle.close(),
