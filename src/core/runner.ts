@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { readSettings, type Env, type Setting, type SettingsOf } from './config.js';
+import { readSettings, settings, type Env, type Setting, type SettingsOf } from './config.js';
 import { BusyError, ExitCode, OpsError, UsageError, errorMessage, isAbortError } from './errors.js';
 import type { Clock } from './clock.js';
 import type { Output } from './output.js';
@@ -92,6 +92,21 @@ export interface RunSummary {
 export interface Prepared<S extends Record<string, Setting<any>>> {
   runtime: RuntimeConfig;
   config: SettingsOf<S>;
+  /** The run's overall deadline, in seconds. */
+  deadlineSeconds: number;
+}
+
+/** A task that declares no deadline gets this one. */
+export const DEFAULT_DEADLINE_SECONDS = 3600;
+/** How long a task may take to stop once its deadline aborted it, before the runner records the failure anyway. */
+export const DEADLINE_GRACE_MS = 15_000;
+
+/** The setting of a task's deadline, named after the task: nightly-export → NIGHTLY_EXPORT_DEADLINE_SECONDS. */
+export function deadlineSetting(task: Pick<TaskDefinition, 'name' | 'deadlineSeconds'>): Setting<number> & { default: number } {
+  const name = `${task.name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_DEADLINE_SECONDS`;
+  return settings.number(name, `longest a ${task.name} run may take; past it the run stops and is recorded failed`, { min: 1, max: 7 * 86_400 }, {
+    default: task.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
+  });
 }
 
 export interface RunnerDeps<DB> {
@@ -102,6 +117,8 @@ export interface RunnerDeps<DB> {
   store(runtime: RuntimeConfig): Promise<RunStore<DB>>;
   /** Records a skipped run when storage itself could not be opened because another process holds it. */
   recordSkippedElsewhere?(runtime: RuntimeConfig, run: RunStart & RunEnd): Promise<void>;
+  /** Overrides DEADLINE_GRACE_MS (tests). */
+  deadlineGraceMs?: number;
 }
 
 export function newRunId(now: Date): string {
@@ -113,8 +130,9 @@ export function newRunId(now: Date): string {
 export function prepare<S extends Record<string, Setting<any>>>(task: TaskDefinition<any, S>, env: Env = process.env): Prepared<S> {
   const runtime = readSettings(runtimeSettings, env);
   const config = readSettings(task.settings, env);
+  const { deadlineSeconds } = readSettings({ deadlineSeconds: deadlineSetting(task) }, env);
   task.validate?.(config);
-  return { runtime, config };
+  return { runtime, config, deadlineSeconds };
 }
 
 const FINISHED_SEVERITY = { success: 0, partial: 1, failed: 2 } as const;
@@ -220,10 +238,12 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     lockLost.abort(new OpsError(`lost the run lock (${reason}): stopped so that no two runs overlap`));
   });
   const connectionLost = store.connectionLost;
-  const signal = AbortSignal.any([scope.signal, lockLost.signal, ...(connectionLost ? [connectionLost] : [])]);
+  const deadline = new AbortController();
+  const signal = AbortSignal.any([scope.signal, lockLost.signal, deadline.signal, ...(connectionLost ? [connectionLost] : [])]);
   // Why the run was stopped from outside the task, if it was; a lost connection explains a lost lock, so it comes first.
   const stoppedBy = (): { status: 'interrupted' | 'failed'; error: string } | undefined => {
     if (scope.signal.aborted) return { status: 'interrupted', error: `interrupted by ${scope.received() ?? 'signal'}` };
+    if (deadline.signal.aborted) return { status: 'failed', error: errorMessage(deadline.signal.reason) };
     if (connectionLost?.aborted) return { status: 'failed', error: errorMessage(connectionLost.reason) };
     if (lockLost.signal.aborted) return { status: 'failed', error: errorMessage(lockLost.signal.reason) };
     return undefined;
@@ -261,8 +281,20 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
       },
     };
     let end: RunEnd;
+    // The deadline aborts the run's signal; a task that still has not returned a
+    // grace period later is abandoned, so that the process ends all the same.
+    const deadlineMs = prepared.deadlineSeconds * 1000;
+    const graceMs = deps.deadlineGraceMs ?? DEADLINE_GRACE_MS;
+    let abandon: (() => void) | undefined;
+    const abandoned = new Promise<'abandoned'>((resolve) => (abandon = () => resolve('abandoned')));
+    let graceTimer: NodeJS.Timeout | undefined;
+    const deadlineTimer = setTimeout(() => {
+      log.error('the run passed its deadline: stopping', { deadline_seconds: prepared.deadlineSeconds });
+      deadline.abort(new OpsError(`passed its deadline of ${prepared.deadlineSeconds} s`));
+      graceTimer = setTimeout(() => abandon?.(), graceMs);
+    }, deadlineMs);
     try {
-      const result = await task.run(
+      const running = task.run(
         {
           task: task.name,
           runId,
@@ -287,10 +319,20 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
         },
         options,
       );
-      const { stats, status, error } = isTaskResult(result) ? result : { stats: result, status: undefined, error: undefined };
-      const stop = stoppedBy();
-      if (stop) end = ended(stop.status, stats, stop.error);
-      else end = ended(worstStatus(status ?? 'success', failureCount > 0 ? 'partial' : 'success'), stats, error);
+      // Whichever comes first: the task's own end, or its abandonment past the grace.
+      const result = await new Promise<Awaited<typeof running> | 'abandoned'>((resolve, reject) => {
+        running.then(resolve, reject);
+        void abandoned.then(resolve);
+      });
+      if (result === 'abandoned') {
+        running.catch(() => {}); // whatever it ends with now, the outcome is recorded
+        end = ended('failed', {}, `passed its deadline of ${prepared.deadlineSeconds} s and did not stop within ${graceMs / 1000} s: abandoned`);
+      } else {
+        const { stats, status, error } = isTaskResult(result) ? result : { stats: result, status: undefined, error: undefined };
+        const stop = stoppedBy();
+        if (stop) end = ended(stop.status, stats, stop.error);
+        else end = ended(worstStatus(status ?? 'success', failureCount > 0 ? 'partial' : 'success'), stats, error);
+      }
     } catch (err) {
       const stop = stoppedBy();
       if (stop) {
@@ -305,6 +347,8 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
         end = ended('failed', {}, message);
       }
     } finally {
+      clearTimeout(deadlineTimer);
+      clearTimeout(graceTimer);
       progress.stop();
     }
     await recordOutcome(store, start, end, log);

@@ -55,6 +55,11 @@ export interface TaskDefinition<DB = any, S extends Record<string, Setting<any>>
   name: string;
   summary: string;
   settings: S;
+  /**
+   * Default overall deadline of one run, in seconds (1 h when unset); the
+   * setting <TASK_NAME>_DEADLINE_SECONDS overrides it. Past it the run is failed.
+   */
+  deadlineSeconds?: number;
   /** The lock that keeps two runs from overlapping; the task name by default. */
   lockKey?: (options: O) => string;
   run(ctx: TaskContext<DB, SettingsOf<S>>, options: O): Promise<Stats | TaskResult>;

@@ -47,6 +47,7 @@ export interface OpenOptions {
 // Our advisory locks live under one class id, so they never collide with an application's.
 const LOCK_NAMESPACE = 0x6f7073; // "ops"
 const LOCK_POLL_MS = 200;
+const CLOSE_WAIT_MS = 5_000;
 // SQLSTATEs of a server ending the session: admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions.
 const SERVER_ENDED_CONNECTION = /^(57P0[1-3]|08\d\d\d)$/;
 
@@ -153,9 +154,12 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
         await fresh.destroy().catch(() => {});
       }
     },
-    close: () => {
+    close: async () => {
       closing = true;
-      return db.destroy();
+      // pool.end() waits for every checked-out client: a query abandoned past a deadline must not keep the process alive.
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS).unref()));
+      await Promise.race([db.destroy(), gaveUp]).finally(() => clearTimeout(timer));
     },
   };
 }

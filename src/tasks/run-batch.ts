@@ -71,6 +71,7 @@ export const runBatch = defineTask({
   name: 'run-batch',
   summary: 'ask the LLM for local events of every active center; one CSV per center',
   settings: batchSettings,
+  deadlineSeconds: 3 * 3600,
   validate(config) {
     llmConfigFrom(config);
     parsePriceTable(config.prices);

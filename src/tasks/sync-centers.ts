@@ -56,6 +56,7 @@ export const syncCenters = defineTask({
   name: 'sync-centers',
   summary: 'fetch centers from the location APIs and upsert them',
   settings: syncCentersSettings,
+  deadlineSeconds: 30 * 60,
   checks: (config) => [{ name: 'location API', run: (signal) => locationApiFrom(config).probe(signal) }],
   async run(ctx, options: SyncCentersOptions) {
     const db = ctx.db as Kysely<Database>;
