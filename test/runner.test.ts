@@ -187,3 +187,106 @@ test('failures are capped on the row but counted exactly', async () => {
   assert.equal(summary.failure_count, 250);
   assert.equal(summary.failures.length, 200);
 });
+
+test('a returned success never hides a failed item: the run is partial', async () => {
+  const store = new MemoryStore();
+  const task = defineTask({
+    name: 'claims-success',
+    summary: '',
+    settings: noSettings,
+    run: async (ctx) => {
+      ctx.failItem('no-such-item', 'no active item with this name');
+      return { stats: { items: 1 }, status: 'success' as const };
+    },
+  });
+  const summary = await runTask(task, {}, prepare(task, {}), deps(store));
+  assert.equal(summary.status, 'partial');
+  assert.equal(summary.exit_code, 2);
+  assert.equal(store.rows.get(summary.run_id)!.status, 'partial');
+  // A worse returned status still wins over the one the failures imply.
+  const worse = defineTask({
+    name: 'claims-failed',
+    summary: '',
+    settings: noSettings,
+    run: async (ctx) => {
+      ctx.failItem('a', 'bad');
+      return { stats: {}, status: 'failed' as const, error: 'every item failed' };
+    },
+  });
+  const failed = await runTask(worse, {}, prepare(worse, {}), deps(store));
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.exit_code, 1);
+});
+
+test('finishRun failing: the outcome goes to the store\'s pending path and the summary stays true', async () => {
+  const kept: Array<RunStart & RunEnd> = [];
+  class RefusingStore extends MemoryStore {
+    override async finishRun(): Promise<void> {
+      throw new Error('connection terminated');
+    }
+    async keepPendingRun(run: RunStart & RunEnd) {
+      kept.push(run);
+    }
+  }
+  const store = new RefusingStore();
+  const task = defineTask({
+    name: 'half',
+    summary: '',
+    settings: noSettings,
+    run: async (ctx) => {
+      ctx.failItem('x', 'bad');
+      return { items: 2 };
+    },
+  });
+  const summary = await runTask(task, {}, prepare(task, {}), deps(store));
+  assert.equal(summary.status, 'partial');
+  assert.equal(summary.exit_code, 2);
+  assert.equal(kept.length, 1);
+  assert.equal(kept[0].runId, summary.run_id);
+  assert.equal(kept[0].status, 'partial');
+  assert.equal(kept[0].task, 'half');
+  assert.equal(kept[0].failureCount, 1);
+});
+
+test('past its deadline the run stops and is recorded failed with the reason, exit 1', async () => {
+  const store = new MemoryStore();
+  const task = defineTask({
+    name: 'slow-task',
+    summary: '',
+    settings: noSettings,
+    run: async (ctx) => {
+      for (;;) {
+        throwIfAborted(ctx.signal);
+        await sleep(20, ctx.signal).catch(() => {});
+      }
+    },
+  });
+  const started = Date.now();
+  const summary = await runTask(task, {}, prepare(task, { SLOW_TASK_DEADLINE_SECONDS: '1' }), deps(store));
+  assert.ok(Date.now() - started >= 1000, 'not before the deadline');
+  assert.equal(summary.status, 'failed');
+  assert.equal(summary.exit_code, 1);
+  assert.match(summary.error!, /passed its deadline of 1 s/);
+  assert.equal(store.rows.get(summary.run_id)!.status, 'failed');
+});
+
+test('a task that ignores the deadline is abandoned after a short grace: recorded failed, the runner returns', async () => {
+  const store = new MemoryStore();
+  const task = defineTask({ name: 'deaf', summary: '', settings: noSettings, run: () => new Promise<never>(() => {}) });
+  const summary = await runTask(task, {}, prepare(task, { DEAF_DEADLINE_SECONDS: '1' }), { ...deps(store), deadlineGraceMs: 300 });
+  assert.equal(summary.status, 'failed');
+  assert.match(summary.error!, /passed its deadline of 1 s.*did not stop/);
+  assert.equal(store.rows.get(summary.run_id)!.status, 'failed');
+  assert.equal(store.locks.size, 0, 'the lock is released');
+});
+
+test('the deadline setting: a default each task declares, 1 h otherwise, validated (ConfigError naming it)', () => {
+  const declared = defineTask({ name: 'sync-things', summary: '', settings: noSettings, deadlineSeconds: 1800, run: async () => ({}) });
+  const silent = defineTask({ name: 'quiet', summary: '', settings: noSettings, run: async () => ({}) });
+  assert.equal(prepare(declared, {}).deadlineSeconds, 1800);
+  assert.equal(prepare(silent, {}).deadlineSeconds, 3600);
+  assert.equal(prepare(declared, { SYNC_THINGS_DEADLINE_SECONDS: '90' }).deadlineSeconds, 90);
+  for (const garbage of ['soon', '0', '-5', '1e9']) {
+    assert.throws(() => prepare(declared, { SYNC_THINGS_DEADLINE_SECONDS: garbage }), (e: unknown) => e instanceof ConfigError && e.variable === 'SYNC_THINGS_DEADLINE_SECONDS', garbage);
+  }
+});

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { readSettings, type Env, type Setting, type SettingsOf } from './config.js';
+import { readSettings, settings, type Env, type Setting, type SettingsOf } from './config.js';
 import { BusyError, ExitCode, OpsError, UsageError, errorMessage, isAbortError } from './errors.js';
 import type { Clock } from './clock.js';
 import type { Output } from './output.js';
@@ -53,6 +53,8 @@ export interface LockHolder {
 export interface RunStore<DB = unknown> {
   readonly db: DB;
   readonly kind: 'postgres' | 'embedded';
+  /** Aborts, with the reason, when storage loses a connection a run was using; the run is then failed. */
+  readonly connectionLost?: AbortSignal;
   migrateToLatest(): Promise<string[]>;
   pendingMigrations(): Promise<string[]>;
   /** Takes the named lock, waiting up to waitMs; null when another run keeps it. `onLost`: the lock went away while held. */
@@ -64,6 +66,11 @@ export interface RunStore<DB = unknown> {
   finishRun(run: RunEnd): Promise<void>;
   /** A run that never ran (skipped), written whole in one statement. */
   recordFinishedRun(run: RunStart & RunEnd): Promise<void>;
+  /**
+   * Keeps a run whose outcome task_logs would not take (finishRun failed)
+   * outside the database; the next process that opens storage records it.
+   */
+  keepPendingRun?(run: RunStart & RunEnd): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,6 +92,21 @@ export interface RunSummary {
 export interface Prepared<S extends Record<string, Setting<any>>> {
   runtime: RuntimeConfig;
   config: SettingsOf<S>;
+  /** The run's overall deadline, in seconds. */
+  deadlineSeconds: number;
+}
+
+/** A task that declares no deadline gets this one. */
+export const DEFAULT_DEADLINE_SECONDS = 3600;
+/** How long a task may take to stop once its deadline aborted it, before the runner records the failure anyway. */
+export const DEADLINE_GRACE_MS = 15_000;
+
+/** The setting of a task's deadline, named after the task: nightly-export → NIGHTLY_EXPORT_DEADLINE_SECONDS. */
+export function deadlineSetting(task: Pick<TaskDefinition, 'name' | 'deadlineSeconds'>): Setting<number> & { default: number } {
+  const name = `${task.name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_DEADLINE_SECONDS`;
+  return settings.number(name, `longest a ${task.name} run may take; past it the run stops and is recorded failed`, { min: 1, max: 7 * 86_400 }, {
+    default: task.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
+  });
 }
 
 export interface RunnerDeps<DB> {
@@ -95,6 +117,8 @@ export interface RunnerDeps<DB> {
   store(runtime: RuntimeConfig): Promise<RunStore<DB>>;
   /** Records a skipped run when storage itself could not be opened because another process holds it. */
   recordSkippedElsewhere?(runtime: RuntimeConfig, run: RunStart & RunEnd): Promise<void>;
+  /** Overrides DEADLINE_GRACE_MS (tests). */
+  deadlineGraceMs?: number;
 }
 
 export function newRunId(now: Date): string {
@@ -106,8 +130,17 @@ export function newRunId(now: Date): string {
 export function prepare<S extends Record<string, Setting<any>>>(task: TaskDefinition<any, S>, env: Env = process.env): Prepared<S> {
   const runtime = readSettings(runtimeSettings, env);
   const config = readSettings(task.settings, env);
+  const { deadlineSeconds } = readSettings({ deadlineSeconds: deadlineSetting(task) }, env);
   task.validate?.(config);
-  return { runtime, config };
+  return { runtime, config, deadlineSeconds };
+}
+
+const FINISHED_SEVERITY = { success: 0, partial: 1, failed: 2 } as const;
+type FinishedStatus = keyof typeof FINISHED_SEVERITY;
+
+/** A task's own status may make the run worse, never better than its failed items imply. */
+export function worstStatus(a: FinishedStatus, b: FinishedStatus): FinishedStatus {
+  return FINISHED_SEVERITY[a] >= FINISHED_SEVERITY[b] ? a : b;
 }
 
 function exitCodeOf(status: RunSummary['status'], scope: SignalScope): number {
@@ -121,6 +154,23 @@ function exitCodeOf(status: RunSummary['status'], scope: SignalScope): number {
       return scope.exitCode();
     default:
       return ExitCode.failed;
+  }
+}
+
+/** finishRun, or when the database will not take it, the store's pending path: the outcome is never lost silently. */
+async function recordOutcome(store: RunStore<unknown>, start: RunStart, end: RunEnd, log: Output['log']): Promise<void> {
+  try {
+    await store.finishRun(end);
+    return;
+  } catch (err) {
+    log.error('could not record the outcome in task_logs', { reason: redact(errorMessage(err)) });
+  }
+  if (!store.keepPendingRun) return;
+  try {
+    await store.keepPendingRun({ ...start, ...end });
+    log.warn('the outcome is kept as a pending run: the next ops process records it in task_logs');
+  } catch (err) {
+    log.error('could not keep the outcome as a pending run either', { reason: redact(errorMessage(err)) });
   }
 }
 
@@ -187,7 +237,17 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     log.error('lost the run lock: stopping so that no two runs overlap', { reason });
     lockLost.abort(new OpsError(`lost the run lock (${reason}): stopped so that no two runs overlap`));
   });
-  const signal = AbortSignal.any([scope.signal, lockLost.signal]);
+  const connectionLost = store.connectionLost;
+  const deadline = new AbortController();
+  const signal = AbortSignal.any([scope.signal, lockLost.signal, deadline.signal, ...(connectionLost ? [connectionLost] : [])]);
+  // Why the run was stopped from outside the task, if it was; a lost connection explains a lost lock, so it comes first.
+  const stoppedBy = (): { status: 'interrupted' | 'failed'; error: string } | undefined => {
+    if (scope.signal.aborted) return { status: 'interrupted', error: `interrupted by ${scope.received() ?? 'signal'}` };
+    if (deadline.signal.aborted) return { status: 'failed', error: errorMessage(deadline.signal.reason) };
+    if (connectionLost?.aborted) return { status: 'failed', error: errorMessage(connectionLost.reason) };
+    if (lockLost.signal.aborted) return { status: 'failed', error: errorMessage(lockLost.signal.reason) };
+    return undefined;
+  };
   if (!release) {
     const holder = await store.runningHolder(lockKey);
     const reason = holder
@@ -221,8 +281,20 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
       },
     };
     let end: RunEnd;
+    // The deadline aborts the run's signal; a task that still has not returned a
+    // grace period later is abandoned, so that the process ends all the same.
+    const deadlineMs = prepared.deadlineSeconds * 1000;
+    const graceMs = deps.deadlineGraceMs ?? DEADLINE_GRACE_MS;
+    let abandon: (() => void) | undefined;
+    const abandoned = new Promise<'abandoned'>((resolve) => (abandon = () => resolve('abandoned')));
+    let graceTimer: NodeJS.Timeout | undefined;
+    const deadlineTimer = setTimeout(() => {
+      log.error('the run passed its deadline: stopping', { deadline_seconds: prepared.deadlineSeconds });
+      deadline.abort(new OpsError(`passed its deadline of ${prepared.deadlineSeconds} s`));
+      graceTimer = setTimeout(() => abandon?.(), graceMs);
+    }, deadlineMs);
     try {
-      const result = await task.run(
+      const running = task.run(
         {
           task: task.name,
           runId,
@@ -247,14 +319,25 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
         },
         options,
       );
-      const { stats, status, error } = isTaskResult(result) ? result : { stats: result, status: undefined, error: undefined };
-      if (scope.signal.aborted) end = ended('interrupted', stats, `interrupted by ${scope.received() ?? 'signal'}`);
-      else if (lockLost.signal.aborted) end = ended('failed', stats, errorMessage(lockLost.signal.reason));
-      else end = ended(status ?? (failureCount > 0 ? 'partial' : 'success'), stats, error);
+      // Whichever comes first: the task's own end, or its abandonment past the grace.
+      const result = await new Promise<Awaited<typeof running> | 'abandoned'>((resolve, reject) => {
+        running.then(resolve, reject);
+        void abandoned.then(resolve);
+      });
+      if (result === 'abandoned') {
+        running.catch(() => {}); // whatever it ends with now, the outcome is recorded
+        end = ended('failed', {}, `passed its deadline of ${prepared.deadlineSeconds} s and did not stop within ${graceMs / 1000} s: abandoned`);
+      } else {
+        const { stats, status, error } = isTaskResult(result) ? result : { stats: result, status: undefined, error: undefined };
+        const stop = stoppedBy();
+        if (stop) end = ended(stop.status, stats, stop.error);
+        else end = ended(worstStatus(status ?? 'success', failureCount > 0 ? 'partial' : 'success'), stats, error);
+      }
     } catch (err) {
-      if (lockLost.signal.aborted && !scope.signal.aborted) {
-        end = ended('failed', {}, errorMessage(lockLost.signal.reason));
-      } else if (scope.signal.aborted || isAbortError(err)) {
+      const stop = stoppedBy();
+      if (stop) {
+        end = ended(stop.status, {}, stop.error);
+      } else if (isAbortError(err)) {
         end = ended('interrupted', {}, `interrupted by ${scope.received() ?? 'signal'}`);
       } else {
         usageError = err instanceof UsageError;
@@ -264,9 +347,11 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
         end = ended('failed', {}, message);
       }
     } finally {
+      clearTimeout(deadlineTimer);
+      clearTimeout(graceTimer);
       progress.stop();
     }
-    await store.finishRun(end);
+    await recordOutcome(store, start, end, log);
     const level = end.status === 'success' ? 'info' : end.status === 'partial' || end.status === 'interrupted' ? 'warn' : 'error';
     log[level]('finished', { status: end.status, duration_ms: end.durationMs, stats: end.stats, failures: end.failureCount, error: end.error });
     return summarize(end);

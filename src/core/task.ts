@@ -45,7 +45,7 @@ export interface TaskContext<DB, Config> {
 
 export interface TaskResult {
   stats: Stats;
-  /** Overrides the status derived from failures (e.g. every item failed → failed). */
+  /** Can make the run worse than its failed items imply (every item failed → failed), never better. */
   status?: 'success' | 'partial' | 'failed';
   /** Why, when status is failed. */
   error?: string;
@@ -57,6 +57,11 @@ export interface TaskDefinition<DB = any, S extends Record<string, Setting<any>>
   settings: S;
   /** Writes files under OPS_OUTPUT_DIR: the folder is checked (created, writable) before any work. */
   outputs?: boolean;
+  /**
+   * Default overall deadline of one run, in seconds (1 h when unset); the
+   * setting <TASK_NAME>_DEADLINE_SECONDS overrides it. Past it the run is failed.
+   */
+  deadlineSeconds?: number;
   /** The lock that keeps two runs from overlapping; the task name by default. */
   lockKey?: (options: O) => string;
   run(ctx: TaskContext<DB, SettingsOf<S>>, options: O): Promise<Stats | TaskResult>;

@@ -24,10 +24,9 @@ export async function openStorage(runtime: RuntimeConfig, log: Logger, signal?: 
         throw new ConfigError('OPS_AUTO_MIGRATE', `the database schema is behind by ${pending.length} migration(s) (${pending.join(', ')}) and OPS_AUTO_MIGRATE is false: run "ops migrate" first`);
       }
     }
-    if (handle.kind === 'embedded') {
-      const imported = await importPendingRuns(handle.db, runtime.dataDir);
-      if (imported > 0) log.debug('recorded runs skipped while the database was busy', { count: imported });
-    }
+    // Runs that could not be written when they ended (busy embedded database, or task_logs refusing the outcome).
+    const imported = await importPendingRuns(handle.db, runtime.dataDir, log);
+    if (imported > 0) log.info('recorded runs kept in pending-runs', { count: imported });
     return handle;
   } catch (err) {
     await handle.close().catch(() => {});
@@ -36,7 +35,7 @@ export async function openStorage(runtime: RuntimeConfig, log: Logger, signal?: 
 }
 
 export async function openRunStore(runtime: RuntimeConfig, log: Logger, signal?: AbortSignal) {
-  return createRunStore(await openStorage(runtime, log, signal));
+  return createRunStore(await openStorage(runtime, log, signal), runtime.dataDir);
 }
 
 /**

@@ -6,6 +6,7 @@
  * embedded database, the folder lock that already keeps every other process out.
  */
 import { existsSync } from 'node:fs';
+import type { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import { ConfigError, OpsError } from '../core/errors.js';
@@ -28,6 +29,10 @@ export interface DatabaseHandle {
    * `onLost` is called if the lock goes away while held (its connection died).
    */
   acquireLock(key: string, waitMs: number, signal?: AbortSignal, onLost?: (reason: string) => void): Promise<Release | null>;
+  /** Aborts (with an OpsError saying why) when a connection in use by a query is lost; Postgres only. */
+  connectionLost?: AbortSignal;
+  /** Runs fn on a connection of its own, opened for it and closed after (Postgres): the pool may still hold dead ones. */
+  withFreshConnection?<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -48,6 +53,9 @@ export interface OpenOptions {
 // Our advisory locks live under one class id, so they never collide with an application's.
 const LOCK_NAMESPACE = 0x6f7073; // "ops"
 const LOCK_POLL_MS = 200;
+const CLOSE_WAIT_MS = 5_000;
+// SQLSTATEs of a server ending the session: admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions.
+const SERVER_ENDED_CONNECTION = /^(57P0[1-3]|08\d\d\d)$/;
 
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openEmbedded(options);
@@ -66,6 +74,28 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   const config = { connectionString: url, types, statement_timeout: statementTimeout, lock_timeout: 10_000, application_name: 'ops', connectionTimeoutMillis: 10_000 };
   const pool = new pg.Pool({ ...config, max: 10 });
   pool.on('error', () => {}); // an idle client's error surfaces on its next query
+  // pg-pool listens for errors only on idle clients: a client checked out by a
+  // query (or a transaction) whose connection dies would emit an unhandled
+  // 'error' and crash the process. Every client gets a listener for its whole
+  // life; losing one that is in use means the run lost its database connection.
+  const connectionLost = new AbortController();
+  const inUse = new Set<object>();
+  let closing = false;
+  pool.on('acquire', (client) => inUse.add(client));
+  pool.on('release', (_err: unknown, client: object) => inUse.delete(client));
+  const lose = (client: object, err: { message: string }) => {
+    if (closing || !inUse.has(client) || connectionLost.signal.aborted) return;
+    connectionLost.abort(new OpsError(`lost the database connection (${redact(err.message)})`));
+  };
+  pool.on('connect', (client) => {
+    client.on('error', (err) => lose(client, err));
+    // The server's "terminating connection" reaches the running query first and
+    // the socket's end only later: say the connection is lost before that query's
+    // rejection reaches the runner.
+    (client as unknown as { connection: EventEmitter }).connection.on('errorMessage', (msg: { code?: string; message: string }) => {
+      if (msg.code && SERVER_ENDED_CONNECTION.test(msg.code)) lose(client, msg);
+    });
+  });
   try {
     await pool.query('select 1');
   } catch (err) {
@@ -83,7 +113,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
       if (held && !releasing) onLost?.(reason);
       held = false;
     };
-    client.on('error', (err) => lost(`the lock's connection failed: ${err.message}`));
+    client.on('error', (err) => lost(`the lock's connection failed: ${redact(err.message)}`));
     client.on('end', () => lost("the lock's connection closed"));
     await client.connect();
     const deadline = Date.now() + waitMs;
@@ -113,7 +143,31 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     };
   }
 
-  return { db, kind: 'postgres', location: redact(url), acquireLock, close: () => db.destroy() };
+  return {
+    db,
+    kind: 'postgres',
+    location: redact(url),
+    acquireLock,
+    connectionLost: connectionLost.signal,
+    async withFreshConnection(fn) {
+      const freshPool = new pg.Pool({ ...config, max: 1 });
+      freshPool.on('error', () => {});
+      freshPool.on('connect', (client) => client.on('error', () => {})); // its failure reaches fn's query
+      const fresh = new Kysely<Database>({ dialect: new PostgresDialect({ pool: freshPool }) });
+      try {
+        return await fn(fresh);
+      } finally {
+        await fresh.destroy().catch(() => {});
+      }
+    },
+    close: async () => {
+      closing = true;
+      // pool.end() waits for every checked-out client: a query abandoned past a deadline must not keep the process alive.
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS).unref()));
+      await Promise.race([db.destroy(), gaveUp]).finally(() => clearTimeout(timer));
+    },
+  };
 }
 
 async function openEmbedded(options: OpenOptions): Promise<DatabaseHandle> {

@@ -1,14 +1,18 @@
 /**
- * Runs that could not be written because another process held the embedded
- * database (a skipped run) are kept as one small file each under
- * OPS_DATA_DIR/pending-runs and moved into task_logs by the next process that
- * opens it. One file per run (written then renamed) means no append races.
+ * Runs whose outcome could not be written to task_logs — a skipped run while
+ * another process held the embedded database, or a run whose finishRun failed
+ * (the database went away at the end) — are kept as one small file each under
+ * OPS_DATA_DIR/pending-runs and recorded by the next process that opens
+ * storage, on either database. One file per run (written then renamed) means
+ * no append races.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { RunEnd, RunStart } from '../core/runner.js';
-import { insertFinishedRun } from './queries/task-logs.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { recordPendingRun } from './queries/task-logs.js';
 import type { Database } from './schema.js';
 
 type PendingRun = RunStart & RunEnd;
@@ -25,8 +29,12 @@ export function writePendingRun(dataDir: string, run: PendingRun): void {
   renameSync(tmp, join(dir, `${run.runId}.json`));
 }
 
-/** Moves pending runs into task_logs; each file is removed only after its row is in. */
-export async function importPendingRuns(db: Kysely<Database>, dataDir: string): Promise<number> {
+/**
+ * Moves pending runs into task_logs (a new row, or the run's own row left
+ * `running` completed); each file is removed only after its row is in. A file
+ * that cannot be recorded now stays for the next process.
+ */
+export async function importPendingRuns(db: Kysely<Database>, dataDir: string, log?: Logger): Promise<number> {
   let files: string[];
   try {
     files = readdirSync(folder(dataDir)).filter((f) => f.endsWith('.json'));
@@ -41,10 +49,19 @@ export async function importPendingRuns(db: Kysely<Database>, dataDir: string): 
       const raw = JSON.parse(readFileSync(path, 'utf8'));
       run = { ...raw, startedAt: new Date(raw.startedAt), finishedAt: new Date(raw.finishedAt) };
     } catch {
-      continue; // unreadable: leave it for a person to look at
+      continue; // unreadable (or already taken by another process): leave it for a person to look at
     }
-    await insertFinishedRun(db, run);
-    unlinkSync(path);
+    try {
+      await recordPendingRun(db, run);
+    } catch (err) {
+      log?.warn('a pending run could not be recorded yet', { run_id: run.runId, reason: errorMessage(err) });
+      continue;
+    }
+    try {
+      unlinkSync(path);
+    } catch {
+      // Another process recorded and removed it first: the row is in either way.
+    }
     imported += 1;
   }
   return imported;

@@ -74,6 +74,7 @@ export const runBatch = defineTask({
   summary: 'ask the LLM for local events of every active center; one CSV per center',
   settings: batchSettings,
   outputs: true,
+  deadlineSeconds: 3 * 3600,
   validate(config) {
     llmConfigFrom(config);
     parsePriceTable(config.prices);

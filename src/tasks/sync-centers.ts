@@ -8,10 +8,10 @@ import pLimit from 'p-limit';
 import type { Kysely } from 'kysely';
 import { settings, type SettingsOf } from '../core/config.js';
 import type { Logger } from '../core/log.js';
-import { errorMessage, InterruptedError, isAbortError, throwIfAborted } from '../core/errors.js';
+import { errorMessage, InterruptedError, isAbortError, OpsError, throwIfAborted, UpstreamError, ValidationError } from '../core/errors.js';
 import { unsafeSegmentReason } from '../core/safe-name.js';
 import { defineTask } from '../core/task.js';
-import { deactivateCenters, findMissingCenters, upsertCenter, type UpsertOutcome } from '../db/queries/centers.js';
+import { countCenters, deactivateCenters, findMissingCenters, upsertCenter, type UpsertOutcome } from '../db/queries/centers.js';
 import type { Database } from '../db/schema.js';
 import { LocationApi, type CenterRecord } from '../integrations/location-api.js';
 
@@ -30,6 +30,14 @@ export const locationSettings = {
   ratePerSecond: settings.int('LOCATION_RATE_LIMIT', 'most requests per second to the location API (unset: no limit)', { min: 1, max: 10_000 }),
 };
 
+export const syncCentersSettings = {
+  ...locationSettings,
+  maxMissingShare: settings.number('LOCATION_MAX_MISSING_SHARE', 'largest share of active centers --deactivate-missing may deactivate in one run; above it the run refuses (partial)', { min: 0, max: 1 }, { default: 0.2 }),
+};
+
+/** The item under which a refused deactivation is reported. */
+const DEACTIVATION_ITEM = '--deactivate-missing';
+
 export function locationApiFrom(config: SettingsOf<typeof locationSettings>, log?: Logger): LocationApi {
   return new LocationApi(
     {
@@ -47,7 +55,8 @@ export function locationApiFrom(config: SettingsOf<typeof locationSettings>, log
 export const syncCenters = defineTask({
   name: 'sync-centers',
   summary: 'fetch centers from the location APIs and upsert them',
-  settings: locationSettings,
+  settings: syncCentersSettings,
+  deadlineSeconds: 30 * 60,
   checks: (config) => [{ name: 'location API', run: (signal) => locationApiFrom(config).probe(signal) }],
   async run(ctx, options: SyncCentersOptions) {
     const db = ctx.db as Kysely<Database>;
@@ -69,9 +78,11 @@ export const syncCenters = defineTask({
     let done = 0;
     const limit = pLimit(config.concurrency);
     ctx.progress.update({ done, total: slugs.length, noun: 'center' });
+    // Anything but an upstream or validation error (the database refusing writes, a bug) fails the whole run.
+    let fatal: unknown;
 
     const syncOne = async (slug: string) => {
-      if (signal.aborted) return;
+      if (signal.aborted || fatal) return;
       try {
         const record = await api.getCenter(slug, signal);
         if (!record) {
@@ -83,7 +94,11 @@ export const syncCenters = defineTask({
         if (!ctx.dryRun) counts[await upsertCenter(db, toRow(record), ctx.now())] += 1;
       } catch (err) {
         if (isAbortError(err) || signal.aborted) return;
-        ctx.failItem(slug, errorMessage(err));
+        if (err instanceof UpstreamError || err instanceof ValidationError) ctx.failItem(slug, errorMessage(err));
+        else if (!fatal) {
+          // Not limit.clearQueue(): it drops queued promises unsettled and Promise.all would never end.
+          fatal = err instanceof OpsError ? err : new OpsError(`center ${slug} could not be stored: ${errorMessage(err)}`, { cause: err });
+        }
       } finally {
         done += 1;
         ctx.progress.update({ done, total: slugs.length, noun: 'center', label: slug });
@@ -91,29 +106,54 @@ export const syncCenters = defineTask({
     };
     await Promise.all(slugs.map((slug) => limit(() => syncOne(slug))));
     throwIfAborted(signal);
+    if (fatal) throw fatal;
+    const centersFailed = ctx.failureCount;
 
-    // Only a complete slug list can say what is missing; a center fetched under another slug is not.
+    // A center fetched under another slug is not missing.
     const missing = (await findMissingCenters(db, list.slugs)).filter((m) => !seen.has(m.center_id));
     let deactivated = 0;
     if (missing.length > 0) {
       ctx.log.warn('centers no longer listed by the API', { count: missing.length, slugs: missing.slice(0, 20).map((m) => m.slug) });
       if (options.deactivateMissing && !ctx.dryRun) {
-        deactivated = await deactivateCenters(db, missing.map((m) => m.center_id), ctx.now());
-        ctx.note(`deactivated ${deactivated} center(s) the API no longer lists: ${missing.map((m) => m.slug).join(', ')}`);
+        const refusal = deactivationRefusal(list.slugs.length, list.rejected.length, missing.length, (await countCenters(db)).active, config.maxMissingShare);
+        if (refusal) {
+          ctx.failItem(DEACTIVATION_ITEM, `${refusal}: ${missing.length} center(s) kept active (${missing.slice(0, 20).map((m) => m.slug).join(', ')})`);
+        } else {
+          deactivated = await deactivateCenters(db, missing.map((m) => m.center_id), ctx.now());
+          ctx.note(`deactivated ${deactivated} center(s) the API no longer lists: ${missing.map((m) => m.slug).join(', ')}`);
+        }
       } else {
         ctx.note(`${missing.length} active center(s) are no longer listed by the API (kept; --deactivate-missing sets them inactive): ${missing.map((m) => m.slug).join(', ')}`);
       }
     }
     if (signal.aborted) throw new InterruptedError();
-    return {
+    const stats = {
       slugs: list.slugs.length,
       ...counts,
       failed: ctx.failureCount,
       missing: missing.length,
       deactivated,
     };
+    if (counts.fetched === 0 && centersFailed > 0) {
+      return { stats, status: 'failed' as const, error: `every center failed (${centersFailed}); first reason: ${ctx.failures[0]?.reason ?? 'unknown'}` };
+    }
+    return stats;
   },
 });
+
+/**
+ * Why the slug list cannot be trusted to deactivate centers, if it cannot: an
+ * upstream answering [] or half a list would otherwise switch off every center.
+ */
+export function deactivationRefusal(listed: number, rejected: number, missing: number, active: number, maxShare: number): string | undefined {
+  if (listed === 0) return 'the slug list is empty: not trusted to deactivate centers';
+  if (rejected > 0) return `the slug list is not complete (${rejected} entr${rejected === 1 ? 'y' : 'ies'} rejected): not trusted to deactivate centers`;
+  const share = active > 0 ? missing / active : 0;
+  if (share > maxShare) {
+    return `${missing} of ${active} active centers (${Math.round(share * 100)} %) are missing from the slug list, more than LOCATION_MAX_MISSING_SHARE (${maxShare}): not trusted to deactivate centers`;
+  }
+  return undefined;
+}
 
 function toRow(record: CenterRecord) {
   return {

@@ -62,6 +62,47 @@ export async function insertFinishedRun(db: Db, run: RunStart & RunEnd): Promise
 }
 
 /**
+ * A run kept outside the database (pending-runs): inserted whole, or, when its
+ * row was started but never finished, that `running` row completed. A row that
+ * already has an outcome is left as it is, so importing twice changes nothing.
+ */
+export async function recordPendingRun(db: Db, run: RunStart & RunEnd): Promise<void> {
+  await db
+    .insertInto('task_logs')
+    .values({
+      run_id: run.runId,
+      task: run.task,
+      lock_key: run.lockKey,
+      status: run.status,
+      started_at: run.startedAt,
+      finished_at: run.finishedAt,
+      duration_ms: run.durationMs,
+      stats: JSON.stringify(run.stats),
+      failures: JSON.stringify(run.failures),
+      failure_count: run.failureCount,
+      error: run.error ?? null,
+      host: run.host,
+      pid: run.pid,
+      args: JSON.stringify(run.args),
+    })
+    .onConflict((oc) =>
+      oc
+        .column('run_id')
+        .doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          finished_at: eb.ref('excluded.finished_at'),
+          duration_ms: eb.ref('excluded.duration_ms'),
+          stats: eb.ref('excluded.stats'),
+          failures: eb.ref('excluded.failures'),
+          failure_count: eb.ref('excluded.failure_count'),
+          error: eb.ref('excluded.error'),
+        }))
+        .where('task_logs.status', '=', 'running'),
+    )
+    .execute();
+}
+
+/**
  * Rows of this lock still `running` belong to a process that died: the caller
  * holds the lock, so no live run can own them. `lockKey` undefined means every
  * running row (the embedded database, whose folder lock excludes all others).
