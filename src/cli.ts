@@ -6,9 +6,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode } from './core/errors.js';
 import { loadDotEnv } from './core/config.js';
+import { VERSION } from './core/version.js';
 import type { GlobalFlags } from './commands/context.js';
 
-const VERSION = '0.1.0';
 
 function example(...lines: string[]): string {
   return `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;

@@ -323,6 +323,21 @@ test('LLM: outage, 429 with retry headers, failFirst per location, bad key', asy
   }
 });
 
+test('LLM: timeoutRate holds a request unanswered until the client gives up (what `ops sandbox --timeout-rate` sets)', async () => {
+  sandbox.llm.setOptions({ ...quietLlm, timeoutRate: 1 });
+  await assert.rejects(
+    fetch(`${sandbox.llm.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${sandbox.env.OPENAI_API_KEY}` },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Location: 85004, Phoenix, AZ' }] }),
+      signal: AbortSignal.timeout(300),
+    }),
+    { name: 'TimeoutError' },
+  );
+  sandbox.llm.setOptions({ ...quietLlm, timeoutRate: 0 });
+  assert.equal((await complete('85004, Phoenix, AZ')).status, 200);
+});
+
 test('LLM: in-flight requests are counted (maxConcurrent)', async () => {
   sandbox.llm.setOptions({ ...quietLlm, latencyMs: 200 });
   sandbox.llm.resetStats();

@@ -1,6 +1,8 @@
 /** What every command gets from the global flags: output, and how to fail. */
 import { ConfigError, ExitCode, OpsError, errorMessage } from '../core/errors.js';
+import type { Setting } from '../core/config.js';
 import { Output } from '../core/output.js';
+import { runtimeSettings } from '../core/runtime-settings.js';
 
 export interface GlobalFlags {
   json?: boolean;
@@ -9,12 +11,25 @@ export interface GlobalFlags {
   verbose?: boolean;
 }
 
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** A setting's value when it parses; undefined when unset or malformed (the runner's validation reports that, exit 78). */
+function lenient<T>(setting: Setting<T>, env: NodeJS.ProcessEnv): T | undefined {
+  const raw = env[setting.name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  try {
+    return setting.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
 
+/**
+ * Output is made before settings are validated (it must be able to print their
+ * errors), so it reads OPS_LOG_LEVEL and OPS_ENV through the same setting
+ * definitions, leniently.
+ */
 export function createOutput(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): Output {
-  // OPS_LOG_LEVEL is validated with the other settings; an invalid value here just means the default.
-  const development = env.OPS_ENV?.trim().toLowerCase() === 'development';
-  const level = LEVELS.find((l) => l === env.OPS_LOG_LEVEL?.trim().toLowerCase()) ?? (development ? 'debug' : undefined);
+  const development = lenient(runtimeSettings.env, env) === 'development';
+  const level = lenient(runtimeSettings.logLevel, env) ?? (development ? 'debug' : undefined);
   return new Output({ json: flags.json, color: flags.color, quiet: flags.quiet, verbose: flags.verbose, level });
 }
 

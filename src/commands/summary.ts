@@ -1,15 +1,14 @@
 /** The human summary of a run, printed after it ends. */
 import type { ChalkInstance } from 'chalk';
+import prettyMilliseconds from 'pretty-ms';
 import type { RunSummary } from '../core/runner.js';
 
 const ICON: Record<RunSummary['status'], string> = { success: '✔', partial: '▲', failed: '✖', skipped: '○', interrupted: '■' };
 
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
+  // Two units at most ("1m 59s", "2h 1m"), tenths of a second only under a minute.
+  return prettyMilliseconds(ms, { unitCount: 2, secondsDecimalDigits: ms < 60_000 ? 1 : 0 });
 }
 
 /** "5m ago" for a past instant; "never" for none. */

@@ -1,4 +1,5 @@
 /** Time, injectable: tasks ask `ctx.now()` so that rules can be tested at any instant. */
+import { setTimeout as delay } from 'node:timers/promises';
 import { InterruptedError } from './errors.js';
 
 export type Clock = () => Date;
@@ -14,17 +15,11 @@ export function clockStartingAt(start: Date | undefined): Clock {
 }
 
 /** Sleeps, but wakes with InterruptedError as soon as the signal fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError(String(signal.reason ?? 'abort')));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof InterruptedError ? signal.reason : new InterruptedError(String(signal?.reason ?? 'abort')));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (err) {
+    if (!signal?.aborted) throw err;
+    throw signal.reason instanceof InterruptedError ? signal.reason : new InterruptedError(String(signal.reason ?? 'abort'));
+  }
 }

@@ -14,6 +14,7 @@ import { withAttemptSignal } from './attempt-signal.js';
 import { UpstreamError } from './errors.js';
 import type { Logger } from './log.js';
 import { redact } from './redact.js';
+import { VERSION } from './version.js';
 import { parseRetryAfter, PauseGate, withRetry, type RetryPolicy } from './retry.js';
 
 export interface HttpClientOptions {
@@ -127,7 +128,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     baseURL: options.baseURL,
     // No axios timeout: in Node it is an idle-socket timer that every byte resets.
     // Each attempt has its own signal instead, which covers the body too.
-    headers: { 'User-Agent': 'ops/0.1', Accept: 'application/json', ...options.headers },
+    headers: { 'User-Agent': `ops/${VERSION}`, Accept: 'application/json', ...options.headers },
     // Every status is inspected by us, so that classification lives in one place.
     validateStatus: () => true,
     maxRedirects: 5,

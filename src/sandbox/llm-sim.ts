@@ -15,6 +15,8 @@ export interface LlmSimOptions {
   rateLimitRate?: number;
   retryAfterSeconds?: number;
   errorRate?: number;
+  /** Share of requests that never answer (held until the client gives up). */
+  timeoutRate?: number;
   outage?: boolean;
   truncateRate?: number;
   nonJsonRate?: number;
@@ -58,6 +60,7 @@ const DEFAULTS: Required<Omit<LlmSimOptions, 'apiKey'>> = {
   rateLimitRate: 0,
   retryAfterSeconds: 1,
   errorRate: 0,
+  timeoutRate: 0,
   outage: false,
   truncateRate: 0,
   nonJsonRate: 0,
@@ -173,6 +176,7 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
       return apiError(res, 429, 'Rate limit reached for requests', 'requests', 'rate_limit_exceeded', { 'retry-after': String(seconds), 'retry-after-ms': String(seconds * 1000) });
     }
     if (draw(seed, '5xx', location, attempt) < options.errorRate) return apiError(res, 500, 'The server had an error while processing your request.', 'server_error', null);
+    if (draw(seed, 'timeout', location, attempt) < options.timeoutRate) return; // never answer
 
     let events: Array<Record<string, unknown>> = eventsFor(location, from, to, options.eventsPerLocation, seed);
     events = events.map((e, i) => (draw(seed, 'invalid', location, i) < options.invalidEventRate ? spoil(e, i) : e));
