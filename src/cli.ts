@@ -9,7 +9,6 @@ import { loadDotEnv } from './core/config.js';
 import { VERSION } from './core/version.js';
 import type { GlobalFlags } from './commands/context.js';
 
-
 function example(...lines: string[]): string {
   return `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 }
@@ -63,7 +62,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('fetch centers from the location APIs and upsert them into centers')
     .option('--deactivate-missing', 'set is_active = false on centers the API no longer lists')
     .option('--dry-run', 'fetch and validate, write nothing to centers')
-    .addHelpText('after', example('LOCATION_SLUG_API_URL=https://loc/slugs LOCATION_DATA_API_URL=https://loc/data ops sync-centers', 'ops sync-centers --deactivate-missing --json'))
+    .addHelpText(
+      'after',
+      example(
+        'LOCATION_SLUG_API_URL=https://loc/slugs LOCATION_DATA_API_URL=https://loc/data ops sync-centers',
+        'ops sync-centers --deactivate-missing --json',
+      ),
+    )
     .action(async (opts) => {
       const [{ runTasks }, { syncCenters }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/sync-centers.js')]);
       done(await runTasks([{ task: syncCenters, options: { deactivateMissing: Boolean(opts.deactivateMissing), dryRun: Boolean(opts.dryRun) } }], globals()));
@@ -71,7 +76,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   const batchFlags = (cmd: Command) =>
     cmd
-      .option('--centers <slugs>', 'only these centers (comma-separated slugs)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .option('--centers <slugs>', 'only these centers (comma-separated slugs)', (v: string) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .addOption(new Option('--limit <n>', 'at most this many centers').argParser(positiveInt))
       .addOption(new Option('--concurrency <n>', 'centers asked at once (default BATCH_CONCURRENCY, 5)').argParser(positiveInt))
       .option('--dry-run', 'print the prompts; call nothing, write nothing');
@@ -79,7 +89,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   batchFlags(program.command('run-batch'))
     .description('ask the LLM for local events of every active center; one CSV per center; tracked in batch_runs')
     .option('--resume <run-id>', 'only the centers that did not succeed in that run')
-    .addHelpText('after', example('ops run-batch', 'ops run-batch --centers austin-tx,boise-id --limit 10 --concurrency 8', 'ops run-batch --dry-run', 'ops run-batch --resume 20261125-020000-a1b2c3'))
+    .addHelpText(
+      'after',
+      example(
+        'ops run-batch',
+        'ops run-batch --centers austin-tx,boise-id --limit 10 --concurrency 8',
+        'ops run-batch --dry-run',
+        'ops run-batch --resume 20261125-020000-a1b2c3',
+      ),
+    )
     .action(async (opts) => {
       const [{ runTasks }, { runBatch }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/run-batch.js')]);
       done(await runTasks([{ task: runBatch, options: batchOptions(opts) }], globals()));
@@ -90,7 +108,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--deactivate-missing', 'set is_active = false on centers the API no longer lists')
     .addHelpText('after', example('ops sync-and-run', 'ops sync-and-run --concurrency 10 --json'))
     .action(async (opts) => {
-      const [{ runTasks }, { syncCenters }, { runBatch }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/sync-centers.js'), import('./tasks/run-batch.js')]);
+      const [{ runTasks }, { syncCenters }, { runBatch }] = await Promise.all([
+        import('./commands/run-tasks.js'),
+        import('./tasks/sync-centers.js'),
+        import('./tasks/run-batch.js'),
+      ]);
       done(
         await runTasks(
           [

@@ -56,5 +56,8 @@ test('the CLI entry imports no heavy module eagerly', () => {
   const cli = readFileSync(join(src, 'cli.ts'), 'utf8');
   const eager = [...cli.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
   for (const heavy of ['pg', '@electric-sql/pglite', 'kysely', 'openai', 'axios', 'zod', 'ora']) assert.ok(!eager.includes(heavy), heavy);
-  assert.ok(eager.every((m) => !m.startsWith('./tasks/') && !m.startsWith('./db/')), eager.join(', '));
+  assert.ok(
+    eager.every((m) => !m.startsWith('./tasks/') && !m.startsWith('./db/')),
+    eager.join(', '),
+  );
 });

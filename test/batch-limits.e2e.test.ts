@@ -14,14 +14,30 @@ import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { backends, type TestDatabase } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
 
-const quietLlm = { latencyMs: 0, errorRate: 0, rateLimitRate: 0, outage: false, failFirst: 0, truncateRate: 0, nonJsonRate: 0, fenceRate: 0, invalidEventRate: 0, formulaEvents: false, noisyEvents: false, eventsPerLocation: 6, hugeVenueChars: 0 };
+const quietLlm = {
+  latencyMs: 0,
+  errorRate: 0,
+  rateLimitRate: 0,
+  outage: false,
+  failFirst: 0,
+  truncateRate: 0,
+  nonJsonRate: 0,
+  fenceRate: 0,
+  invalidEventRate: 0,
+  formulaEvents: false,
+  noisyEvents: false,
+  eventsPerLocation: 6,
+  hugeVenueChars: 0,
+};
 
 for (const backend of backends) {
   describe(`run-batch limits on ${backend.name}`, { skip: backend.skip }, () => {
     let sandbox: Sandbox;
     const env = (db: TestDatabase, extra: Record<string, string> = {}) => baseEnv({ ...sandbox.env, ...db.env, ...extra });
-    const centersOf = (db: TestDatabase, runId: string) => db.use((k) => k.selectFrom('batch_run_centers').selectAll().where('run_id', '=', runId).orderBy('slug').execute());
-    const batchRun = (db: TestDatabase, runId: string) => db.use((k) => k.selectFrom('batch_runs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow());
+    const centersOf = (db: TestDatabase, runId: string) =>
+      db.use((k) => k.selectFrom('batch_run_centers').selectAll().where('run_id', '=', runId).orderBy('slug').execute());
+    const batchRun = (db: TestDatabase, runId: string) =>
+      db.use((k) => k.selectFrom('batch_runs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow());
 
     async function syncedDb(): Promise<TestDatabase> {
       const db = await backend.create();
@@ -41,7 +57,13 @@ for (const backend of backends) {
       sandbox.llm.setOptions({ ...quietLlm, latencyMs: 300 });
       const db = await syncedDb();
       const victim = await db.use(async (k) => {
-        const first = await k.selectFrom('centers').select('center_id').where('is_active', '=', true).orderBy('slug').orderBy('center_id').executeTakeFirstOrThrow();
+        const first = await k
+          .selectFrom('centers')
+          .select('center_id')
+          .where('is_active', '=', true)
+          .orderBy('slug')
+          .orderBy('center_id')
+          .executeTakeFirstOrThrow();
         await sql
           .raw(
             `create function ops_test_fail() returns trigger language plpgsql as $$ begin
@@ -59,15 +81,26 @@ for (const backend of backends) {
       assert.equal(run.status, 'failed');
       assert.match(run.error_message ?? '', /simulated disk failure/);
       const rows = await centersOf(db, runId);
-      assert.deepEqual(rows.filter((r) => r.status === 'pending').map((r) => r.slug), [], 'no center is left pending');
+      assert.deepEqual(
+        rows.filter((r) => r.status === 'pending').map((r) => r.slug),
+        [],
+        'no center is left pending',
+      );
       const failed = rows.find((r) => r.center_id === victim)!;
       assert.equal(failed.status, 'failed');
       assert.match(failed.error ?? '', /simulated disk failure/);
-      assert.ok(rows.some((r) => r.status === 'skipped' && /stopped/.test(r.error ?? '')), 'centers not run are skipped with the reason');
+      assert.ok(
+        rows.some((r) => r.status === 'skipped' && /stopped/.test(r.error ?? '')),
+        'centers not run are skipped with the reason',
+      );
       const recorded = rows.filter((r) => r.status === 'success');
       assert.equal(run.processed_centers, recorded.length + 1, 'the counters match the rows');
       const events = await db.use(async (k) => Number((await sql<{ n: number }>`select count(*)::int as n from discovered_events`.execute(k)).rows[0].n));
-      assert.equal(events, recorded.reduce((n, r) => n + r.events_found, 0), 'no event was written after the batch closed');
+      assert.equal(
+        events,
+        recorded.reduce((n, r) => n + r.events_found, 0),
+        'no event was written after the batch closed',
+      );
     });
 
     test('an answer with 10,000 events: BATCH_MAX_EVENTS kept, the rest dropped with a reason', async () => {
@@ -94,7 +127,10 @@ for (const backend of backends) {
       for (const row of await centersOf(db, result.json.run_id)) {
         assert.equal(row.status, 'success');
         assert.equal(row.events_found, 6);
-        assert.deepEqual(row.drop_reasons.map((d) => d.reason), ['venue is longer than 300 characters']);
+        assert.deepEqual(
+          row.drop_reasons.map((d) => d.reason),
+          ['venue is longer than 300 characters'],
+        );
         assert.ok(statSync(row.csv_path!).size < 10_000);
       }
     });
@@ -105,9 +141,24 @@ for (const backend of backends) {
       const normal = await db.use(async (k) => {
         await k
           .insertInto('centers')
-          .values({ center_id: 'HUGE-1', center_name: 'Huge', slug: 'huge-city', zip_code: '1', city: 'c'.repeat(1_000_000), state: 'TX', country: 'USA', radius: 5, owner_email: null, location_data: '{}', is_active: true, content_hash: 'x' })
+          .values({
+            center_id: 'HUGE-1',
+            center_name: 'Huge',
+            slug: 'huge-city',
+            zip_code: '1',
+            city: 'c'.repeat(1_000_000),
+            state: 'TX',
+            country: 'USA',
+            radius: 5,
+            owner_email: null,
+            location_data: '{}',
+            is_active: true,
+            content_hash: 'x',
+          })
           .execute();
-        return (await k.selectFrom('centers').select('slug').where('is_active', '=', true).where('slug', '!=', 'huge-city').orderBy('slug').executeTakeFirstOrThrow()).slug;
+        return (
+          await k.selectFrom('centers').select('slug').where('is_active', '=', true).where('slug', '!=', 'huge-city').orderBy('slug').executeTakeFirstOrThrow()
+        ).slug;
       });
       sandbox.llm.resetStats();
       const result = await runOps(['run-batch', '--centers', `huge-city,${normal}`, '--json'], env(db));
@@ -146,7 +197,9 @@ for (const backend of backends) {
       assert.ok(existsSync(live));
     });
 
-    test('LLM_PRICES out of range and LLM_PROMPT_FILE=/dev/zero: exit 78 naming the variable, no LLM call', { skip: backend.name !== 'embedded' && 'settings do not depend on the database' }, async () => {
+    test('LLM_PRICES out of range and LLM_PROMPT_FILE=/dev/zero: exit 78 naming the variable, no LLM call', {
+      skip: backend.name !== 'embedded' && 'settings do not depend on the database',
+    }, async () => {
       const db = await syncedDb();
       sandbox.llm.resetStats();
       const prices = await runOps(['run-batch'], env(db, { LLM_PRICES: '{"gpt-4o-mini":[1e308,1]}' }));

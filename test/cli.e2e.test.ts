@@ -66,7 +66,10 @@ for (const backend of backends) {
       for (const line of [...run.logs, ...single.logs]) assert.ok(validLogLine(line), `${JSON.stringify(line)}: ${JSON.stringify(validLogLine.errors)}`);
 
       const status = await runOps(['status', '--json'], env);
-      assert.deepEqual(status.json.map((r: { task: string }) => r.task), ['run-batch', 'sync-centers']);
+      assert.deepEqual(
+        status.json.map((r: { task: string }) => r.task),
+        ['run-batch', 'sync-centers'],
+      );
       assert.ok(status.json.every((r: { status: string; last_success: unknown }) => r.status === 'success' && r.last_success));
       const human = await runOps(['status'], env);
       assert.match(human.stdout, /sync-centers\s+success/);
@@ -127,7 +130,10 @@ test('ops demo runs every task on a fresh embedded database, with no Postgres in
 
 test('a .env file is read; real variables win over it', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'ops-dotenv-'));
-  writeFileSync(join(cwd, '.env'), 'LOCATION_SLUG_API_URL=http://127.0.0.1:9/slugs\nLOCATION_DATA_API_URL=http://127.0.0.1:9/data\nLOCATION_CONCURRENCY=zero\n');
+  writeFileSync(
+    join(cwd, '.env'),
+    'LOCATION_SLUG_API_URL=http://127.0.0.1:9/slugs\nLOCATION_DATA_API_URL=http://127.0.0.1:9/data\nLOCATION_CONCURRENCY=zero\n',
+  );
   const fromFile = await runOps(['sync-centers'], baseEnv({ OPS_DATA_DIR: join(cwd, 'data') }), { cwd });
   assert.equal(fromFile.code, 78);
   assert.match(fromFile.stderr, /LOCATION_CONCURRENCY is malformed/);

@@ -21,7 +21,14 @@ for (const backend of backends) {
     task: 'sync-centers',
     args: ['sync-centers'],
     setup: async (db) => envFor(db),
-    snapshot: (db) => db.use((k) => k.selectFrom('centers').select(['center_id', 'center_name', 'slug', 'zip_code', 'radius', 'location_data', 'is_active', 'content_hash', 'updated_at']).orderBy('center_id').execute()),
+    snapshot: (db) =>
+      db.use((k) =>
+        k
+          .selectFrom('centers')
+          .select(['center_id', 'center_name', 'slug', 'zip_code', 'radius', 'location_data', 'is_active', 'content_hash', 'updated_at'])
+          .orderBy('center_id')
+          .execute(),
+      ),
     slow: (on) => sandbox.location.setOptions({ latencyMs: on ? 500 : 0 }),
     working: /"msg":"slug list fetched"/,
     badSetting: ['LOCATION_ATTEMPTS', 'many'],

@@ -45,8 +45,14 @@ test('settings: defaults, parsing, and errors that name the variable', () => {
     mode: settings.oneOf('SOME_MODE', 'a mode', ['a', 'b'] as const, { default: 'a' }),
   };
   assert.deepEqual(readSettings(spec, { SOME_URL: 'https://x.test/api/' }), { url: 'https://x.test/api', n: 5, key: undefined, mode: 'a' });
-  assert.throws(() => readSettings(spec, {}), (e: unknown) => e instanceof ConfigError && e.variable === 'SOME_URL' && /not set \(for testing\)/.test(e.message));
-  assert.throws(() => readSettings(spec, { SOME_URL: 'https://x', SOME_N: '11' }), (e: unknown) => e instanceof ConfigError && e.variable === 'SOME_N' && /integer from 1 to 10, found "11"/.test(e.message));
+  assert.throws(
+    () => readSettings(spec, {}),
+    (e: unknown) => e instanceof ConfigError && e.variable === 'SOME_URL' && /not set \(for testing\)/.test(e.message),
+  );
+  assert.throws(
+    () => readSettings(spec, { SOME_URL: 'https://x', SOME_N: '11' }),
+    (e: unknown) => e instanceof ConfigError && e.variable === 'SOME_N' && /integer from 1 to 10, found "11"/.test(e.message),
+  );
   assert.throws(() => readSettings(spec, { SOME_URL: 'https://x', SOME_MODE: 'c' }), /SOME_MODE is malformed: expected one of a, b/);
   // A malformed secret is described, never shown.
   const secretSpec = { key: settings.int('SECRET_NUMBER_KEY', 'a numeric key', { min: 0, max: 9 }, { secret: true }) };
@@ -184,7 +190,12 @@ test('a URL with credentials is redacted even when it does not parse', () => {
   const spec = { url: settings.url('SOME_DB_URL', 'a database', { protocols: ['postgres:'] }) };
   assert.throws(
     () => readSettings(spec, { SOME_DB_URL: 'postgres://ops:pa/ss@db/x' }),
-    (e: unknown) => e instanceof ConfigError && e.variable === 'SOME_DB_URL' && !e.message.includes('pa/ss') && !e.message.includes('ss@') && /percent-encode/.test(e.message),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.variable === 'SOME_DB_URL' &&
+      !e.message.includes('pa/ss') &&
+      !e.message.includes('ss@') &&
+      /percent-encode/.test(e.message),
   );
 });
 

@@ -6,9 +6,21 @@ import { sql } from 'kysely';
 import { upsertEvents, type EventRow } from '../src/db/queries/discovered-events.js';
 import { backends, type TestDatabase } from './helpers/db.js';
 
-const event = (name: string, venue: string | null = 'Hall'): EventRow => ({ name, date: '2026-12-01', start_time: null, end_time: null, venue, address: null, city: null, url: null, category: null, description: null });
+const event = (name: string, venue: string | null = 'Hall'): EventRow => ({
+  name,
+  date: '2026-12-01',
+  start_time: null,
+  end_time: null,
+  venue,
+  address: null,
+  city: null,
+  url: null,
+  category: null,
+  description: null,
+});
 const upsert = (db: TestDatabase, events: EventRow[]) => db.use((k) => k.transaction().execute((trx) => upsertEvents(trx, 'C1', 'run-1', events, new Date())));
-const count = (db: TestDatabase) => db.use(async (k) => Number((await sql<{ n: number }>`select count(*)::int as n from discovered_events`.execute(k)).rows[0].n));
+const count = (db: TestDatabase) =>
+  db.use(async (k) => Number((await sql<{ n: number }>`select count(*)::int as n from discovered_events`.execute(k)).rows[0].n));
 /** Letters and digits that do not compress: the index would have to hold them as they are. */
 const incompressible = (length: number) => [...randomBytes(length)].map((b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
 

@@ -32,7 +32,10 @@ test('429 with Retry-After is honoured before the next attempt', async () => {
   sim.setOptions({ rateLimitRate: 1, retryAfterSeconds: 1 });
   const http = createHttpClient({ system: 'sim', retry: { attempts: 2, minDelayMs: 1, maxDelayMs: 2 } });
   const started = Date.now();
-  await assert.rejects(http.get(detail(sim.centers[0].slug)), (e: unknown) => e instanceof UpstreamError && e.details.status === 429 && e.details.retryAfterMs === 1000);
+  await assert.rejects(
+    http.get(detail(sim.centers[0].slug)),
+    (e: unknown) => e instanceof UpstreamError && e.details.status === 429 && e.details.retryAfterMs === 1000,
+  );
   assert.ok(Date.now() - started >= 1000, 'waited the Retry-After');
   sim.setOptions({ rateLimitRate: 0 });
 });
@@ -135,8 +138,15 @@ test('a redirect to another origin is not followed: no key, header or query reac
   });
   try {
     const http = createHttpClient({ system: 'sim', headers: { 'X-API-Key': key, Authorization: `Bearer ${key}` }, retry: { attempts: 1 } });
-    await assert.rejects(http.get(`${first.url}/same`, { params: { api_key: key } }), (e: unknown) => e instanceof UpstreamError && !e.retriable && /redirect/i.test(e.message) && !e.message.includes(key));
-    assert.deepEqual(first.requests.map((r) => r.url.split('?')[0]), ['/same', '/away'], 'the same-origin redirect is followed');
+    await assert.rejects(
+      http.get(`${first.url}/same`, { params: { api_key: key } }),
+      (e: unknown) => e instanceof UpstreamError && !e.retriable && /redirect/i.test(e.message) && !e.message.includes(key),
+    );
+    assert.deepEqual(
+      first.requests.map((r) => r.url.split('?')[0]),
+      ['/same', '/away'],
+      'the same-origin redirect is followed',
+    );
     assert.equal(first.requests[1].headers['x-api-key'], key, 'with its headers');
     assert.equal(other.requests.length, 0, `the other origin got ${JSON.stringify(other.requests)}`);
   } finally {

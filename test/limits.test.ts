@@ -18,7 +18,18 @@ import { loadPromptTemplate } from '../src/tasks/batch/prompt.js';
 import { parsePriceTable } from '../src/tasks/batch/pricing.js';
 import { ConfigError, ValidationError } from '../src/core/errors.js';
 
-const event = { name: 'Jazz Night', date: '2026-12-01', start_time: '19:00', end_time: null, venue: 'Hall', address: '1 Main', city: 'Austin', url: 'https://e.test/j', category: 'music', description: 'x' };
+const event = {
+  name: 'Jazz Night',
+  date: '2026-12-01',
+  start_time: '19:00',
+  end_time: null,
+  venue: 'Hall',
+  address: '1 Main',
+  city: 'Austin',
+  url: 'https://e.test/j',
+  category: 'music',
+  description: 'x',
+};
 
 test('an event field over its maximum drops that event with a reason; a long description is truncated', () => {
   const content = JSON.stringify({
@@ -35,7 +46,10 @@ test('an event field over its maximum drops that event with a reason; a long des
     ],
   });
   const { events, dropped } = parseLocalEvents(content);
-  assert.deepEqual(events.map((e) => e.name), ['Jazz Night', 'Long description', 'At the limit']);
+  assert.deepEqual(
+    events.map((e) => e.name),
+    ['Jazz Night', 'Long description', 'At the limit'],
+  );
   assert.equal(events[1].description!.length, EVENT_LIMITS.description);
   assert.deepEqual(
     dropped.map((d) => d.reason),
@@ -55,7 +69,10 @@ test('a center field over its maximum is a ValidationError naming the field', ()
       field,
     );
   }
-  assert.throws(() => parseCenter({ ...base, notes: 'n'.repeat(CENTER_LIMITS.record_bytes) }, 'austin'), (e: unknown) => e instanceof ValidationError && /larger than/.test(e.message));
+  assert.throws(
+    () => parseCenter({ ...base, notes: 'n'.repeat(CENTER_LIMITS.record_bytes) }, 'austin'),
+    (e: unknown) => e instanceof ValidationError && /larger than/.test(e.message),
+  );
   let deep: unknown = 1;
   for (let i = 0; i < 100_000; i++) deep = [deep];
   assert.throws(() => parseCenter({ ...base, extra: deep }, 'austin'), ValidationError);
@@ -90,7 +107,11 @@ test('a deeply nested entry in the slug list is a rejected entry; the other slug
 test('LLM_PRICES: a price outside 0..10000 $/M tokens is a ConfigError naming it', () => {
   assert.deepEqual(parsePriceTable(`{"m":[0,${PRICE_MAX_PER_MILLION}]}`).m, [0, PRICE_MAX_PER_MILLION]);
   for (const bad of ['[1e308, 1]', '[1, 10001]', '[-1, 1]', '[1, 1e400]']) {
-    assert.throws(() => parsePriceTable(`{"m":${bad}}`), (e: unknown) => e instanceof ConfigError && e.variable === 'LLM_PRICES', bad);
+    assert.throws(
+      () => parsePriceTable(`{"m":${bad}}`),
+      (e: unknown) => e instanceof ConfigError && e.variable === 'LLM_PRICES',
+      bad,
+    );
   }
 });
 

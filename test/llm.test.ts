@@ -18,8 +18,19 @@ after(async () => {
 });
 
 const client = (extra: Partial<LlmConfig> = {}) =>
-  new LlmClient({ provider: 'openai', apiKey: 'sk-test-key-123456', baseURL: sim.baseUrl, model: 'gpt-4o-mini', timeoutMs: 5000, attempts: 3, temperature: 0.2, structuredOutput: true, ...extra });
-const ask = (c: LlmClient, where = '78701, Austin, TX') => c.complete({ system: 's', user: `Location: ${where}\nDates: 2026-12-01 to 2026-12-31`, format: localEventsSchema });
+  new LlmClient({
+    provider: 'openai',
+    apiKey: 'sk-test-key-123456',
+    baseURL: sim.baseUrl,
+    model: 'gpt-4o-mini',
+    timeoutMs: 5000,
+    attempts: 3,
+    temperature: 0.2,
+    structuredOutput: true,
+    ...extra,
+  });
+const ask = (c: LlmClient, where = '78701, Austin, TX') =>
+  c.complete({ system: 's', user: `Location: ${where}\nDates: 2026-12-01 to 2026-12-31`, format: localEventsSchema });
 const reset = () => sim.setOptions({ rateLimitRate: 0, errorRate: 0, latencyMs: 0, rejectResponseFormat: false, quotaExceeded: false, failFirst: 0 });
 
 test('structured output: events and usage figures', async () => {
@@ -43,17 +54,26 @@ test('429 with Retry-After, then an answer', async () => {
 test('5xx is retried up to the attempt count, then fails as retriable', async () => {
   reset();
   sim.setOptions({ failFirst: 5 });
-  await assert.rejects(ask(client({ attempts: 2 }), '80202, Denver, CO'), (e: unknown) => e instanceof UpstreamError && e.details.status === 503 && e.retriable);
+  await assert.rejects(
+    ask(client({ attempts: 2 }), '80202, Denver, CO'),
+    (e: unknown) => e instanceof UpstreamError && e.details.status === 503 && e.retriable,
+  );
   assert.equal(sim.stats().perLocation['80202, Denver, CO'], 2);
 });
 
 test('out of quota and a bad key are final: one attempt each', async () => {
   reset();
   sim.setOptions({ quotaExceeded: true });
-  await assert.rejects(ask(client(), '97204, Portland, OR'), (e: unknown) => e instanceof UpstreamError && e.details.code === 'insufficient_quota' && !e.retriable);
+  await assert.rejects(
+    ask(client(), '97204, Portland, OR'),
+    (e: unknown) => e instanceof UpstreamError && e.details.code === 'insufficient_quota' && !e.retriable,
+  );
   assert.equal(sim.stats().perLocation['97204, Portland, OR'], 1);
   reset();
-  await assert.rejects(ask(client({ apiKey: 'sk-wrong-key-0000' })), (e: unknown) => e instanceof UpstreamError && e.details.status === 401 && !e.message.includes('sk-wrong-key-0000'));
+  await assert.rejects(
+    ask(client({ apiKey: 'sk-wrong-key-0000' })),
+    (e: unknown) => e instanceof UpstreamError && e.details.status === 401 && !e.message.includes('sk-wrong-key-0000'),
+  );
 });
 
 test('a provider without json_schema: asked again in plain text, JSON parsed from prose', async () => {
@@ -83,12 +103,21 @@ test('an abort cancels the call in flight', async () => {
 test('a call slower than the timeout is a retriable timeout', async () => {
   reset();
   sim.setOptions({ latencyMs: 800 });
-  await assert.rejects(ask(client({ timeoutMs: 200, attempts: 1 })), (e: unknown) => e instanceof UpstreamError && e.retriable && /no answer within 200ms/.test(e.message));
+  await assert.rejects(
+    ask(client({ timeoutMs: 200, attempts: 1 })),
+    (e: unknown) => e instanceof UpstreamError && e.retriable && /no answer within 200ms/.test(e.message),
+  );
   reset();
 });
 
 test('an answer whose body trickles in is timed out (the SDK stops timing once headers arrive)', async () => {
-  const completion = { id: 'c1', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: '{"events":[]}' } }] };
+  const completion = {
+    id: 'c1',
+    object: 'chat.completion',
+    created: 0,
+    model: 'm',
+    choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: '{"events":[]}' } }],
+  };
   const server = await startHostileServer((_req, res) => trickle(res, 200, completion, 200));
   try {
     const started = Date.now();
@@ -124,6 +153,9 @@ test('falling back to plain output is not a retry: it works with one attempt', a
 test('an error names its status once', async () => {
   reset();
   sim.setOptions({ failFirst: 5 });
-  await assert.rejects(ask(client({ attempts: 1 }), '73102, Oklahoma City, OK'), (e: unknown) => e instanceof UpstreamError && e.details.status === 503 && !/\b(\d{3}) \1\b/.test(e.message) && /503/.test(e.message));
+  await assert.rejects(
+    ask(client({ attempts: 1 }), '73102, Oklahoma City, OK'),
+    (e: unknown) => e instanceof UpstreamError && e.details.status === 503 && !/\b(\d{3}) \1\b/.test(e.message) && /503/.test(e.message),
+  );
   reset();
 });

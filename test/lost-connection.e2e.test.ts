@@ -76,7 +76,8 @@ describe('losing the database connection on postgres', { skip: postgres.skip }, 
     assert.equal(result.json?.status, 'failed', result.stdout);
     assert.match(result.json.error, /lost the database connection/);
     assert.match(result.stderr, /kept as a pending run/);
-    const status = () => db.use((k) => k.selectFrom('task_logs').select(['status', 'error']).where('run_id', '=', result.json.run_id).executeTakeFirstOrThrow());
+    const status = () =>
+      db.use((k) => k.selectFrom('task_logs').select(['status', 'error']).where('run_id', '=', result.json.run_id).executeTakeFirstOrThrow());
     assert.equal((await status()).status, 'running');
     sim.setOptions({ latencyMs: 0 });
     const next = await runOps(['sync-centers', '--json'], env(db));

@@ -51,7 +51,18 @@ test('JSON from model text: bare, fenced, after prose; none is an error', () => 
 test('events: valid ones kept, invalid ones dropped with a reason', () => {
   const content = JSON.stringify({
     events: [
-      { name: 'Jazz Night', date: '2026-12-01', start_time: '19:00', end_time: null, venue: 'Hall', address: '1 Main', city: 'Austin', url: 'https://e.test/j', category: 'Music', description: 'x' },
+      {
+        name: 'Jazz Night',
+        date: '2026-12-01',
+        start_time: '19:00',
+        end_time: null,
+        venue: 'Hall',
+        address: '1 Main',
+        city: 'Austin',
+        url: 'https://e.test/j',
+        category: 'Music',
+        description: 'x',
+      },
       { name: '', date: '2026-12-01' },
       { name: 'Bad date', date: 'next Saturday' },
       { name: 'Feb 30', date: '2026-02-30' },
@@ -72,7 +83,22 @@ test('events: valid ones kept, invalid ones dropped with a reason', () => {
 test('CSV: fixed header, formula cells neutralised, file names stay inside the folder', () => {
   for (const bad of ['=HYPERLINK("x")', '+1', '-2', '@SUM(A1)', '\tx', '\rx']) assert.equal(neutraliseFormula(bad)[0], "'");
   assert.equal(neutraliseFormula('Jazz'), 'Jazz');
-  const text = csvText([{ center_id: 'C1', center_name: 'N', name: '=cmd|calc', date: '2026-12-01', start_time: null, end_time: null, venue: 'a, b', address: null, city: null, url: null, category: null, description: 'say "hi"' }]);
+  const text = csvText([
+    {
+      center_id: 'C1',
+      center_name: 'N',
+      name: '=cmd|calc',
+      date: '2026-12-01',
+      start_time: null,
+      end_time: null,
+      venue: 'a, b',
+      address: null,
+      city: null,
+      url: null,
+      category: null,
+      description: 'say "hi"',
+    },
+  ]);
   const [header, row] = text.trim().split('\n');
   assert.equal(header, 'center_id,center_name,name,date,start_time,end_time,venue,address,city,url,category,description');
   assert.equal(row, `C1,N,'=cmd|calc,2026-12-01,,,"a, b",,,,,"say ""hi"""`);
@@ -102,7 +128,10 @@ test('a custom prompt file: read, versioned, and refused clearly when unusable',
   assert.notEqual(t.version, loadPromptTemplate().version);
   const noLocation = join(dir, 'bad.txt');
   writeFileSync(noLocation, 'SYSTEM:\nx\nUSER:\nno placeholder');
-  assert.throws(() => loadPromptTemplate(noLocation), (e: unknown) => e instanceof ConfigError && e.variable === 'LLM_PROMPT_FILE' && /no \{\{location\}\}/.test(e.message));
+  assert.throws(
+    () => loadPromptTemplate(noLocation),
+    (e: unknown) => e instanceof ConfigError && e.variable === 'LLM_PROMPT_FILE' && /no \{\{location\}\}/.test(e.message),
+  );
   assert.throws(() => loadPromptTemplate(join(dir, 'missing.txt')), /cannot be read: .*missing\.txt \(ENOENT\)/);
 });
 

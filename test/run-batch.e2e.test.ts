@@ -19,7 +19,19 @@ for (const backend of backends) {
   describe(`run-batch on ${backend.name}`, { skip: backend.skip }, () => {
     let sandbox: Sandbox;
     const env = (db: TestDatabase, extra: Record<string, string> = {}) => baseEnv({ ...sandbox.env, ...db.env, ...extra });
-    const quietLlm = { latencyMs: 0, errorRate: 0, rateLimitRate: 0, outage: false, failFirst: 0, truncateRate: 0, nonJsonRate: 0, fenceRate: 0, invalidEventRate: 0, formulaEvents: false, noisyEvents: false };
+    const quietLlm = {
+      latencyMs: 0,
+      errorRate: 0,
+      rateLimitRate: 0,
+      outage: false,
+      failFirst: 0,
+      truncateRate: 0,
+      nonJsonRate: 0,
+      fenceRate: 0,
+      invalidEventRate: 0,
+      formulaEvents: false,
+      noisyEvents: false,
+    };
 
     async function syncedDb(): Promise<TestDatabase> {
       const db = await backend.create();
@@ -29,8 +41,10 @@ for (const backend of backends) {
     }
     const count = (db: TestDatabase, table: 'discovered_events' | 'batch_runs') =>
       db.use(async (k) => Number((await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(k)).rows[0].n));
-    const centersOf = (db: TestDatabase, runId: string) => db.use((k) => k.selectFrom('batch_run_centers').selectAll().where('run_id', '=', runId).orderBy('slug').execute());
-    const batchRun = (db: TestDatabase, runId: string) => db.use((k) => k.selectFrom('batch_runs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow());
+    const centersOf = (db: TestDatabase, runId: string) =>
+      db.use((k) => k.selectFrom('batch_run_centers').selectAll().where('run_id', '=', runId).orderBy('slug').execute());
+    const batchRun = (db: TestDatabase, runId: string) =>
+      db.use((k) => k.selectFrom('batch_runs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow());
 
     before(async () => {
       sandbox = await startSandbox({ centers: CENTERS });
@@ -77,7 +91,10 @@ for (const backend of backends) {
       assert.equal(first.json.status, 'partial');
       const failed = (await centersOf(db, first.json.run_id)).filter((r) => r.status === 'failed');
       assert.ok(failed.length > 0 && failed.length < ACTIVE, `some failed (${failed.length})`);
-      assert.ok(failed.every((r) => /500/.test(r.error ?? '') && r.csv_path && readFileSync(r.csv_path, 'utf8').trim().split('\n').length === 1), 'a failed center has its reason and a header-only CSV');
+      assert.ok(
+        failed.every((r) => /500/.test(r.error ?? '') && r.csv_path && readFileSync(r.csv_path, 'utf8').trim().split('\n').length === 1),
+        'a failed center has its reason and a header-only CSV',
+      );
 
       sandbox.llm.setOptions({ ...quietLlm });
       sandbox.llm.resetStats();
@@ -87,7 +104,10 @@ for (const backend of backends) {
       const run = await batchRun(db, resumed.json.run_id);
       assert.equal(run.trigger, 'resume');
       assert.equal(run.resumed_from, first.json.run_id);
-      assert.deepEqual((await centersOf(db, resumed.json.run_id)).map((r) => r.slug), failed.map((r) => r.slug));
+      assert.deepEqual(
+        (await centersOf(db, resumed.json.run_id)).map((r) => r.slug),
+        failed.map((r) => r.slug),
+      );
 
       const unknown = await runOps(['run-batch', '--resume', 'no-such-run'], env(db));
       assert.equal(unknown.code, 64);
@@ -110,7 +130,10 @@ for (const backend of backends) {
       const rows = await centersOf(db, runId);
       const succeeded = rows.filter((r) => r.status === 'success').length;
       assert.ok(succeeded > 0 && succeeded < ACTIVE, `${succeeded} done before the stop`);
-      assert.ok(rows.every((r) => r.status === 'success' || r.status === 'skipped'), 'nothing is left pending');
+      assert.ok(
+        rows.every((r) => r.status === 'success' || r.status === 'skipped'),
+        'nothing is left pending',
+      );
       assert.equal(run.processed_centers, succeeded, 'the counters were true when the run stopped');
 
       sandbox.llm.setOptions({ latencyMs: 0 });
@@ -129,7 +152,10 @@ for (const backend of backends) {
       assert.equal(result.json.failure_count, ACTIVE);
       const run = await batchRun(db, result.json.run_id);
       assert.equal(run.status, 'failed');
-      assert.ok((await centersOf(db, result.json.run_id)).every((r) => r.attempts === 2), 'each center tried LLM_ATTEMPTS times');
+      assert.ok(
+        (await centersOf(db, result.json.run_id)).every((r) => r.attempts === 2),
+        'each center tried LLM_ATTEMPTS times',
+      );
       const folder = join(resolve(db.env.OPS_OUTPUT_DIR), 'events', result.json.run_id);
       const files = readdirSync(folder);
       assert.equal(files.length, ACTIVE);
@@ -146,7 +172,10 @@ for (const backend of backends) {
       const rows = await centersOf(db, result.json.run_id);
       for (const row of rows) {
         assert.equal(row.events_found, 6);
-        assert.deepEqual(row.drop_reasons.map((d) => d.reason.replace(/\d{4}-\d{2}-\d{2}/g, 'D')).sort(), ['a duplicate of an earlier event in the same answer', 'date D is outside the requested D to D']);
+        assert.deepEqual(row.drop_reasons.map((d) => d.reason.replace(/\d{4}-\d{2}-\d{2}/g, 'D')).sort(), [
+          'a duplicate of an earlier event in the same answer',
+          'date D is outside the requested D to D',
+        ]);
         assert.equal(readFileSync(row.csv_path!, 'utf8').trim().split('\n').length, 7, 'header and 6 events');
       }
     });
@@ -169,7 +198,20 @@ for (const backend of backends) {
         for (const [i, slug] of ['../../etc/x', 'a/b', 'münchen-by'].entries()) {
           await k
             .insertInto('centers')
-            .values({ center_id: `H-${i}`, center_name: 'Hostile', slug, zip_code: '1', city: 'X', state: 'Y', country: 'USA', radius: 5, owner_email: null, location_data: '{}', is_active: true, content_hash: 'x' })
+            .values({
+              center_id: `H-${i}`,
+              center_name: 'Hostile',
+              slug,
+              zip_code: '1',
+              city: 'X',
+              state: 'Y',
+              country: 'USA',
+              radius: 5,
+              owner_email: null,
+              location_data: '{}',
+              is_active: true,
+              content_hash: 'x',
+            })
             .execute();
         }
       });
@@ -181,7 +223,16 @@ for (const backend of backends) {
       const csv = readFileSync(join(folder, 'etc-x.csv'), 'utf8');
       assert.match(csv, /'=HYPERLINK/);
       assert.match(csv, /'@SUM/);
-      assert.ok(!/(^|,)"?[=+@-]/m.test(csv.split('\n').slice(1).join('\n').replace(/,-?\d{1,2}:\d{2}/g, '')), 'no cell starts with a formula character');
+      assert.ok(
+        !/(^|,)"?[=+@-]/m.test(
+          csv
+            .split('\n')
+            .slice(1)
+            .join('\n')
+            .replace(/,-?\d{1,2}:\d{2}/g, ''),
+        ),
+        'no cell starts with a formula character',
+      );
     });
 
     test('--dry-run prints the prompts, calls nothing and writes nothing', async () => {
@@ -201,14 +252,20 @@ for (const backend of backends) {
       const db = await backend.create();
       const result = await runOps(['sync-and-run', '--limit', '3', '--json'], env(db, { LLM_PROVIDER: 'grok', OPENAI_API_KEY: '' }));
       assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(result.json.runs.map((r: { task: string; status: string }) => `${r.task}:${r.status}`), ['sync-centers:success', 'run-batch:success']);
+      assert.deepEqual(
+        result.json.runs.map((r: { task: string; status: string }) => `${r.task}:${r.status}`),
+        ['sync-centers:success', 'run-batch:success'],
+      );
       const runId = result.json.runs[1].run_id;
       const run = await batchRun(db, runId);
       assert.equal(run.trigger, 'sync-and-run');
       assert.equal(run.provider, 'grok');
       assert.equal(run.model, 'grok-4.3');
       const logs = await db.use((k) => k.selectFrom('task_logs').select(['task', 'status']).orderBy('started_at').execute());
-      assert.deepEqual(logs, [{ task: 'sync-centers', status: 'success' }, { task: 'run-batch', status: 'success' }]);
+      assert.deepEqual(logs, [
+        { task: 'sync-centers', status: 'success' },
+        { task: 'run-batch', status: 'success' },
+      ]);
 
       const status = await runOps(['batch-status', runId, '--json'], env(db));
       assert.equal(status.code, 0, status.stderr);
@@ -242,7 +299,10 @@ for (const backend of backends) {
       } else {
         // The embedded database is held by the run: its live progress file answers.
         assert.equal(mid.json.busy, true);
-        assert.deepEqual(mid.json.running.map((r: { task: string }) => r.task), ['run-batch']);
+        assert.deepEqual(
+          mid.json.running.map((r: { task: string }) => r.task),
+          ['run-batch'],
+        );
         assert.ok(mid.json.running[0].done > 0 && mid.json.running[0].done < ACTIVE, `mid-run: ${mid.json.running[0].done}`);
         assert.match((await runOps(['status'], other)).stdout, /run-batch\s+\S+\s+center \d+\/25/);
         liveFile = join(db.env.OPS_DATA_DIR, 'live', `${mid.json.running[0].run_id}.json`);

@@ -12,8 +12,7 @@ import { startLocationSim, type LocationSim } from '../src/sandbox/location-sim.
 import { backends, type TestDatabase } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
 
-const runRow = (db: TestDatabase, runId: string) =>
-  db.use((k) => k.selectFrom('task_logs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow());
+const runRow = (db: TestDatabase, runId: string) => db.use((k) => k.selectFrom('task_logs').selectAll().where('run_id', '=', runId).executeTakeFirstOrThrow());
 
 const pendingFiles = (db: TestDatabase) => {
   const dir = join(db.env.OPS_DATA_DIR, 'pending-runs');
@@ -36,8 +35,12 @@ for (const backend of backends) {
     test('finishRun failing: the true outcome is printed, kept as a pending run, and the next process completes the running row', async () => {
       const db = await backend.create();
       await db.use(async (k) => {
-        await sql`create function refuse_outcomes() returns trigger language plpgsql as $$ begin raise exception 'task_logs refuses outcomes'; end $$`.execute(k);
-        await sql`create trigger refuse_outcomes before update on task_logs for each row when (new.status <> 'running') execute function refuse_outcomes()`.execute(k);
+        await sql`create function refuse_outcomes() returns trigger language plpgsql as $$ begin raise exception 'task_logs refuses outcomes'; end $$`.execute(
+          k,
+        );
+        await sql`create trigger refuse_outcomes before update on task_logs for each row when (new.status <> 'running') execute function refuse_outcomes()`.execute(
+          k,
+        );
       });
       const first = await runOps(['sync-centers', '--json'], env(db));
       assert.equal(first.code, 0, first.stderr);

@@ -12,7 +12,7 @@ import type { SignalScope } from '../src/core/signals.js';
 class MemoryStore implements RunStore<null> {
   db = null;
   kind = 'embedded' as const;
-  rows = new Map<string, RunStart & Partial<Omit<RunEnd, "status">> & { status: string }>();
+  rows = new Map<string, RunStart & Partial<Omit<RunEnd, 'status'>> & { status: string }>();
   locks = new Set<string>();
   async migrateToLatest() {
     return [];
@@ -122,14 +122,20 @@ test('success, partial and failed map to task_logs statuses and exit codes', asy
 
 test('settings are validated before any work', () => {
   const task = defineTask({ name: 'needs', summary: '', settings: { url: settings.url('NEEDED_URL', 'x', { required: true }) }, run: async () => ({}) });
-  assert.throws(() => prepare(task, {}), (e: unknown) => e instanceof ConfigError && e.variable === 'NEEDED_URL');
-  assert.throws(() => prepare(task, { OPS_LOCK_WAIT_SECONDS: 'soon' }), (e: unknown) => e instanceof ConfigError && e.variable === 'OPS_LOCK_WAIT_SECONDS');
+  assert.throws(
+    () => prepare(task, {}),
+    (e: unknown) => e instanceof ConfigError && e.variable === 'NEEDED_URL',
+  );
+  assert.throws(
+    () => prepare(task, { OPS_LOCK_WAIT_SECONDS: 'soon' }),
+    (e: unknown) => e instanceof ConfigError && e.variable === 'OPS_LOCK_WAIT_SECONDS',
+  );
 });
 
 test('a held lock records the run as skipped with exit 0 and says who holds it', async () => {
   const store = new MemoryStore();
   let release!: () => void;
-  const slow = defineTask({ name: 'slow', summary: '', settings: noSettings, run: () => new Promise((r) => (release = () => r({})) ) });
+  const slow = defineTask({ name: 'slow', summary: '', settings: noSettings, run: () => new Promise((r) => (release = () => r({}))) });
   const first = runTask(slow, {}, prepare(slow, {}), deps(store));
   await sleep(20);
   const second = await runTask(slow, {}, prepare(slow, {}), deps(store));
@@ -150,7 +156,10 @@ test('rows left running by a dead process are marked interrupted by the next run
 });
 
 test('a signal aborts the task and the run is recorded interrupted with 143 / 130', async () => {
-  for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [sig, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     const store = new MemoryStore();
     const s = scope();
     const task = defineTask({
@@ -218,7 +227,7 @@ test('a returned success never hides a failed item: the run is partial', async (
   assert.equal(failed.exit_code, 1);
 });
 
-test('finishRun failing: the outcome goes to the store\'s pending path and the summary stays true', async () => {
+test("finishRun failing: the outcome goes to the store's pending path and the summary stays true", async () => {
   const kept: Array<RunStart & RunEnd> = [];
   class RefusingStore extends MemoryStore {
     override async finishRun(): Promise<void> {
@@ -287,6 +296,10 @@ test('the deadline setting: a default each task declares, 1 h otherwise, validat
   assert.equal(prepare(silent, {}).deadlineSeconds, 3600);
   assert.equal(prepare(declared, { SYNC_THINGS_DEADLINE_SECONDS: '90' }).deadlineSeconds, 90);
   for (const garbage of ['soon', '0', '-5', '1e9']) {
-    assert.throws(() => prepare(declared, { SYNC_THINGS_DEADLINE_SECONDS: garbage }), (e: unknown) => e instanceof ConfigError && e.variable === 'SYNC_THINGS_DEADLINE_SECONDS', garbage);
+    assert.throws(
+      () => prepare(declared, { SYNC_THINGS_DEADLINE_SECONDS: garbage }),
+      (e: unknown) => e instanceof ConfigError && e.variable === 'SYNC_THINGS_DEADLINE_SECONDS',
+      garbage,
+    );
   }
 });

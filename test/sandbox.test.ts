@@ -19,8 +19,32 @@ after(async () => {
 });
 
 const KEY = { 'x-api-key': 'sandbox-location-key' };
-const quietLocation: LocationSimOptions = { latencyMs: 0, errorRate: 0, rateLimitRate: 0, timeoutRate: 0, malformedRate: 0, failFirst: 0, slugFormat: 'slugs', slugPageSize: undefined, detailShape: 'mixed', extraSlugs: [], removeSlugs: [] };
-const quietLlm: LlmSimOptions = { latencyMs: 0, errorRate: 0, rateLimitRate: 0, outage: false, failFirst: 0, truncateRate: 0, nonJsonRate: 0, fenceRate: 0, invalidEventRate: 0, formulaEvents: false, ignoreResponseFormat: false };
+const quietLocation: LocationSimOptions = {
+  latencyMs: 0,
+  errorRate: 0,
+  rateLimitRate: 0,
+  timeoutRate: 0,
+  malformedRate: 0,
+  failFirst: 0,
+  slugFormat: 'slugs',
+  slugPageSize: undefined,
+  detailShape: 'mixed',
+  extraSlugs: [],
+  removeSlugs: [],
+};
+const quietLlm: LlmSimOptions = {
+  latencyMs: 0,
+  errorRate: 0,
+  rateLimitRate: 0,
+  outage: false,
+  failFirst: 0,
+  truncateRate: 0,
+  nonJsonRate: 0,
+  fenceRate: 0,
+  invalidEventRate: 0,
+  formulaEvents: false,
+  ignoreResponseFormat: false,
+};
 
 async function getJson(url: string, headers: Record<string, string> = KEY): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(url, { headers });
@@ -72,7 +96,10 @@ test('sandbox env points ops at both simulators', () => {
 test('seeded centers: deterministic, unique slugs past the city list, every 10th inactive', () => {
   const a = seededCenters(130, 5);
   assert.deepEqual(a, seededCenters(130, 5));
-  assert.notDeepEqual(a.map((c) => c.center_name), seededCenters(130, 6).map((c) => c.center_name));
+  assert.notDeepEqual(
+    a.map((c) => c.center_name),
+    seededCenters(130, 6).map((c) => c.center_name),
+  );
   assert.equal(new Set(a.map((c) => c.slug)).size, 130);
   assert.ok(a.some((c) => c.slug.endsWith('-3')));
   assert.equal(a[0].center_id, 'C-1001');
@@ -87,7 +114,11 @@ test('slug list in all three shapes, unpaged and paged', async () => {
     const { body } = await getJson(sandbox.location.slugApiUrl);
     if (slugFormat === 'array') assert.deepEqual(body, expected);
     if (slugFormat === 'slugs') assert.deepEqual(body.slugs, expected);
-    if (slugFormat === 'data') assert.deepEqual(body.data, expected.map((slug) => ({ slug })));
+    if (slugFormat === 'data')
+      assert.deepEqual(
+        body.data,
+        expected.map((slug) => ({ slug })),
+      );
     sandbox.location.setOptions({ slugPageSize: 5 });
     const paged = await allSlugs();
     assert.deepEqual(paged.slugs, expected, slugFormat);
@@ -174,8 +205,14 @@ test('429 carries Retry-After; malformed records; timeouts hold the request', as
 
   sandbox.location.setOptions({ ...quietLocation, malformedRate: 1 });
   const bodies = await Promise.all(sandbox.location.centers.slice(0, 4).map(async (c) => (await getJson(detailUrl(c.slug))).body));
-  assert.ok(bodies.some((b) => typeof b === 'string'), 'some are not JSON');
-  assert.ok(bodies.some((b) => typeof b === 'object' && !('center_id' in (b.data ?? b))), 'some lack center_id');
+  assert.ok(
+    bodies.some((b) => typeof b === 'string'),
+    'some are not JSON',
+  );
+  assert.ok(
+    bodies.some((b) => typeof b === 'object' && !('center_id' in (b.data ?? b))),
+    'some lack center_id',
+  );
 
   sandbox.location.setOptions({ ...quietLocation, timeoutRate: 1 });
   await assert.rejects(fetch(detailUrl(slug), { headers: KEY, signal: AbortSignal.timeout(200) }));
@@ -207,7 +244,10 @@ async function complete(location: string, opts: { dates?: string; format?: boole
     headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.key ?? sandbox.env.OPENAI_API_KEY}` },
     body: JSON.stringify({
       model: opts.model ?? 'gpt-4o-mini',
-      messages: [{ role: 'system', content: 'You list events.' }, { role: 'user', content: prompt }],
+      messages: [
+        { role: 'system', content: 'You list events.' },
+        { role: 'user', content: prompt },
+      ],
       ...(opts.format === false ? {} : { response_format: { type: 'json_schema', json_schema: { name: 'events', strict: true, schema: {} } } }),
     }),
   });
@@ -280,7 +320,11 @@ test('LLM: invalid and formula-like events', async () => {
   sandbox.llm.setOptions({ ...quietLlm, formulaEvents: true });
   ({ events } = JSON.parse((await complete('98101, Seattle, WA')).body.choices[0].message.content));
   assert.ok(events.some((e: any) => e.name.startsWith('=HYPERLINK(')));
-  for (const prefix of ['@SUM(', '+1', '-2']) assert.ok(events.some((e: any) => e.description.startsWith(prefix)), prefix);
+  for (const prefix of ['@SUM(', '+1', '-2'])
+    assert.ok(
+      events.some((e: any) => e.description.startsWith(prefix)),
+      prefix,
+    );
 });
 
 test('LLM: eventsPerLocation and one event with a huge venue', async () => {
@@ -288,7 +332,10 @@ test('LLM: eventsPerLocation and one event with a huge venue', async () => {
   const { events } = JSON.parse((await complete('98101, Seattle, WA')).body.choices[0].message.content);
   sandbox.llm.setOptions({ eventsPerLocation: 6, hugeVenueChars: 0 });
   assert.equal(events.length, 51);
-  assert.deepEqual(events.filter((e: any) => e.venue.length === 10_000).map((e: any) => e.name), [`${events[0].name} Mega`]);
+  assert.deepEqual(
+    events.filter((e: any) => e.venue.length === 10_000).map((e: any) => e.name),
+    [`${events[0].name} Mega`],
+  );
 });
 
 test('LLM: outage, 429 with retry headers, failFirst per location, bad key', async () => {

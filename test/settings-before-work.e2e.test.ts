@@ -17,7 +17,12 @@ import { connectionError } from '../src/db/connection-error.js';
 import { backends } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
 
-const LOCATION = { LOCATION_SLUG_API_URL: 'http://127.0.0.1:9/slugs', LOCATION_DATA_API_URL: 'http://127.0.0.1:9/data', OPENAI_API_KEY: 'sk-unused', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' };
+const LOCATION = {
+  LOCATION_SLUG_API_URL: 'http://127.0.0.1:9/slugs',
+  LOCATION_DATA_API_URL: 'http://127.0.0.1:9/data',
+  OPENAI_API_KEY: 'sk-unused',
+  OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+};
 
 test('read-only commands never create OPS_DATA_DIR: a missing folder is exit 78 naming it', async () => {
   const missing = join(mkdtempSync(join(tmpdir(), 'ops-ro-')), 'typo');
@@ -152,7 +157,11 @@ describe('a database that refuses the connection', { skip: backends[1].skip }, (
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /DATABASE_URL/);
     assert.ok(!(result.stdout + result.stderr).includes('pw-not-shown'));
-    assert.deepEqual(result.json?.runs?.map((r: { task: string; status: string }) => `${r.task}:${r.status}`), ['sync-centers:failed', 'run-batch:failed'], result.stdout);
+    assert.deepEqual(
+      result.json?.runs?.map((r: { task: string; status: string }) => `${r.task}:${r.status}`),
+      ['sync-centers:failed', 'run-batch:failed'],
+      result.stdout,
+    );
     assert.equal(result.json.exit_code, 1);
   });
 });
@@ -220,7 +229,10 @@ test('doctor warns when the embedded database is used under OPS_ENV=production',
     return result.json.checks as Array<{ check: string; verdict: string; detail: string }>;
   };
   const production = await verdicts('production');
-  assert.ok(production.some((c) => c.verdict === 'warn' && /production/.test(c.detail) && /embedded/.test(c.detail)), JSON.stringify(production));
+  assert.ok(
+    production.some((c) => c.verdict === 'warn' && /production/.test(c.detail) && /embedded/.test(c.detail)),
+    JSON.stringify(production),
+  );
   const development = await verdicts('development');
   assert.ok(!development.some((c) => c.verdict === 'warn' && /production/.test(c.detail)), JSON.stringify(development));
 });
@@ -230,6 +242,10 @@ test('doctor does not create OPS_DATA_DIR', async () => {
   mkdirSync(join(missing, '..'), { recursive: true });
   const result = await runOps(['doctor', '--json'], baseEnv({ OPS_DATA_DIR: missing }));
   assert.equal(result.code, 1);
-  assert.ok(result.json.checks.some((c: { check: string; verdict: string; detail: string }) => c.check === 'database' && c.verdict === 'fail' && /OPS_DATA_DIR/.test(c.detail)));
+  assert.ok(
+    result.json.checks.some(
+      (c: { check: string; verdict: string; detail: string }) => c.check === 'database' && c.verdict === 'fail' && /OPS_DATA_DIR/.test(c.detail),
+    ),
+  );
   assert.ok(!existsSync(missing));
 });

@@ -60,7 +60,9 @@ for (const backend of backends) {
       assert.equal(result.json.status, 'failed');
       assert.match(result.json.error, /no_writes/);
       assert.doesNotMatch(result.json.error, /internal error/);
-      const row = await db.use((k) => k.selectFrom('task_logs').select(['status', 'failure_count']).where('run_id', '=', result.json.run_id).executeTakeFirstOrThrow());
+      const row = await db.use((k) =>
+        k.selectFrom('task_logs').select(['status', 'failure_count']).where('run_id', '=', result.json.run_id).executeTakeFirstOrThrow(),
+      );
       assert.equal(row.status, 'failed');
     });
 
@@ -107,7 +109,10 @@ for (const backend of backends) {
       sim.setOptions(quiet);
       assert.equal(allowed.code, 0, allowed.stderr);
       assert.equal(allowed.json.stats.deactivated, 6);
-      assert.deepEqual(await activeSlugs(db), before.filter((s) => !many.includes(s)));
+      assert.deepEqual(
+        await activeSlugs(db),
+        before.filter((s) => !many.includes(s)),
+      );
       const garbage = await runOps(['sync-centers'], env(db, { LOCATION_MAX_MISSING_SHARE: 'most' }));
       assert.equal(garbage.code, 78);
       assert.match(garbage.stderr, /LOCATION_MAX_MISSING_SHARE/);

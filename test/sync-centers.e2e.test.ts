@@ -15,7 +15,22 @@ async function centerRows(db: Awaited<ReturnType<(typeof backends)[number]['crea
   return db.use((k) =>
     k
       .selectFrom('centers')
-      .select(['center_id', 'center_name', 'slug', 'zip_code', 'city', 'state', 'country', 'radius', 'owner_email', 'location_data', 'is_active', 'content_hash', 'created_at', 'updated_at'])
+      .select([
+        'center_id',
+        'center_name',
+        'slug',
+        'zip_code',
+        'city',
+        'state',
+        'country',
+        'radius',
+        'owner_email',
+        'location_data',
+        'is_active',
+        'content_hash',
+        'created_at',
+        'updated_at',
+      ])
       .orderBy('center_id')
       .execute(),
   );
@@ -54,7 +69,10 @@ for (const backend of backends) {
       const row = before[0];
       assert.equal(typeof row.location_data, 'object', 'location_data is jsonb');
       const runs = await runsOf(db);
-      assert.deepEqual(runs.map((r) => r.status), ['success', 'success']);
+      assert.deepEqual(
+        runs.map((r) => r.status),
+        ['success', 'success'],
+      );
       assert.ok(runs.every((r) => r.finished_at && r.duration_ms !== null && r.host && r.pid));
     });
 
@@ -115,7 +133,11 @@ for (const backend of backends) {
         const running = startOps(['sync-centers'], env(db, { LOCATION_CONCURRENCY: '1' }));
         await waitForOutput(running, /"msg":"slug list fetched"/);
         // The advisory lock's own connection: ops' locks live under class id 0x6f7073.
-        await db.use((k) => sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and classid = ${0x6f7073} and granted and database = (select oid from pg_database where datname = current_database())`.execute(k));
+        await db.use((k) =>
+          sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and classid = ${0x6f7073} and granted and database = (select oid from pg_database where datname = current_database())`.execute(
+            k,
+          ),
+        );
         const result = await running.done;
         sim.setOptions({ latencyMs: 0 });
         assert.equal(result.code, 1, result.stderr);
@@ -134,7 +156,14 @@ for (const backend of backends) {
       assert.equal(recovered.json.stats.fetched, 25);
 
       const db2 = await backend.create();
-      sim.setOptions({ failFirst: 0, malformedRate: 0.2, errorRate: 0.2, rateLimitRate: 0.1, retryAfterSeconds: 1, extraSlugs: ['../../etc/x', 'a/b', 'gone-center'] });
+      sim.setOptions({
+        failFirst: 0,
+        malformedRate: 0.2,
+        errorRate: 0.2,
+        rateLimitRate: 0.1,
+        retryAfterSeconds: 1,
+        extraSlugs: ['../../etc/x', 'a/b', 'gone-center'],
+      });
       const faulty = await runOps(['sync-centers', '--json'], env(db2, { LOCATION_ATTEMPTS: '2' }));
       sim.setOptions({ malformedRate: 0, errorRate: 0, rateLimitRate: 0, extraSlugs: [] });
       assert.equal(faulty.code, 2, faulty.stderr);
@@ -147,7 +176,10 @@ for (const backend of backends) {
       for (const center of sim.centers) {
         assert.ok(synced.has(center.slug) !== failed.has(center.slug), `${center.slug} is either synced or failed with a reason`);
       }
-      assert.ok([...failed.values()].some((r) => /malformed|not JSON/.test(r)), 'a malformed record is a failed item');
+      assert.ok(
+        [...failed.values()].some((r) => /malformed|not JSON/.test(r)),
+        'a malformed record is a failed item',
+      );
       assert.equal(faulty.json.stats.failed, failed.size);
     });
 
@@ -188,7 +220,14 @@ for (const backend of backends) {
 
 describe('storage problems', () => {
   test('an unreachable Postgres: exit 1, the password never shown', async () => {
-    const result = await runOps(['sync-centers'], baseEnv({ DATABASE_URL: 'postgres://ops:pw-never-shown@127.0.0.1:1/ops', LOCATION_SLUG_API_URL: 'http://127.0.0.1:9/s', LOCATION_DATA_API_URL: 'http://127.0.0.1:9/d' }));
+    const result = await runOps(
+      ['sync-centers'],
+      baseEnv({
+        DATABASE_URL: 'postgres://ops:pw-never-shown@127.0.0.1:1/ops',
+        LOCATION_SLUG_API_URL: 'http://127.0.0.1:9/s',
+        LOCATION_DATA_API_URL: 'http://127.0.0.1:9/d',
+      }),
+    );
     assert.equal(result.code, 1);
     assert.match(result.stderr, /cannot connect to the database at postgres:\/\/ops:\*\*\*@127\.0\.0\.1:1\/ops/);
     assert.ok(!result.stderr.includes('pw-never-shown'));

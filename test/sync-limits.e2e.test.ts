@@ -11,7 +11,15 @@ import { backends } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
 
 const DEPTH = 100_000;
-const record = (slug: string, extra: Record<string, unknown> = {}) => ({ center_id: `ID-${slug}`, center_name: `Center ${slug}`, slug, zip_code: '78701', city: 'Austin', state: 'TX', ...extra });
+const record = (slug: string, extra: Record<string, unknown> = {}) => ({
+  center_id: `ID-${slug}`,
+  center_name: `Center ${slug}`,
+  slug,
+  zip_code: '78701',
+  city: 'Austin',
+  state: 'TX',
+  ...extra,
+});
 
 let server: Server;
 let base: string;
@@ -37,7 +45,10 @@ for (const backend of backends) {
   describe(`sync-centers limits on ${backend.name}`, { skip: backend.skip }, () => {
     test('a deeply nested slug entry and a 1 MB city fail only their items; the rest are synced', async () => {
       const db = await backend.create();
-      const result = await runOps(['sync-centers', '--json'], baseEnv({ ...db.env, LOCATION_SLUG_API_URL: `${base}/slugs`, LOCATION_DATA_API_URL: `${base}/data` }));
+      const result = await runOps(
+        ['sync-centers', '--json'],
+        baseEnv({ ...db.env, LOCATION_SLUG_API_URL: `${base}/slugs`, LOCATION_DATA_API_URL: `${base}/data` }),
+      );
       assert.equal(result.code, 2, result.stderr);
       const reasons = result.json.failures.map((f: { reason: string }) => f.reason).join('\n');
       assert.match(reasons, /not a slug/);

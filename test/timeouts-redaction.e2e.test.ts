@@ -27,7 +27,13 @@ for (const backend of backends) {
       const slow = sim.centers[1].slug;
       sim.setOptions({ trickleSlugs: [slow], trickleIntervalMs: 1000 });
       const db = await backend.create();
-      const env = baseEnv({ ...db.env, LOCATION_SLUG_API_URL: sim.slugApiUrl, LOCATION_DATA_API_URL: sim.dataApiUrl, LOCATION_TIMEOUT_SECONDS: '2', LOCATION_ATTEMPTS: '2' });
+      const env = baseEnv({
+        ...db.env,
+        LOCATION_SLUG_API_URL: sim.slugApiUrl,
+        LOCATION_DATA_API_URL: sim.dataApiUrl,
+        LOCATION_TIMEOUT_SECONDS: '2',
+        LOCATION_ATTEMPTS: '2',
+      });
       const result = await runOps(['sync-centers', '--json'], env, { timeoutMs: 60_000 });
       // Two attempts of 2 s and a short backoff; the trickle alone would take minutes.
       assert.ok(result.ms < 15_000, `took ${result.ms}ms`);

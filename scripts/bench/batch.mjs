@@ -49,7 +49,9 @@ for (const c of [5, 10, 25]) {
   const bound = 1.2 * Math.ceil(r.centers / c) * latency;
   const within = r.wall <= bound;
   ok &&= within;
-  console.log(`C=${String(c).padEnd(3)} ${String(r.wall).padStart(16)} ms   bound ${bound.toFixed(0)} ms ${within ? 'ok ' : 'OVER'}   ${(serial.wall / r.wall).toFixed(1)}× faster than serial   task ${r.task} ms, process ${r.process.toFixed(0)} ms`);
+  console.log(
+    `C=${String(c).padEnd(3)} ${String(r.wall).padStart(16)} ms   bound ${bound.toFixed(0)} ms ${within ? 'ok ' : 'OVER'}   ${(serial.wall / r.wall).toFixed(1)}× faster than serial   task ${r.task} ms, process ${r.process.toFixed(0)} ms`,
+  );
 }
 console.log(`max concurrent LLM calls seen by the simulator: ${sandbox.llm.stats().maxConcurrent}`);
 await sandbox.close();

@@ -62,21 +62,41 @@ export async function doctorCommand(flags: GlobalFlags): Promise<number> {
     const { describeBusy, readBusyHistory } = await import('../db/busy-history.js');
     try {
       // Like the other read-only commands, doctor never creates a database.
-      const handle = await openDatabase({ databaseUrl: runtime.databaseUrl, dataDir: runtime.dataDir, waitMs: runtime.lockWaitSeconds * 1000, staleMs: runtime.lockStaleSeconds * 1000, create: false });
+      const handle = await openDatabase({
+        databaseUrl: runtime.databaseUrl,
+        dataDir: runtime.dataDir,
+        waitMs: runtime.lockWaitSeconds * 1000,
+        staleMs: runtime.lockStaleSeconds * 1000,
+        create: false,
+      });
       try {
         add('database', 'ok', `${handle.kind} at ${handle.location}`);
         if (handle.kind === 'embedded' && runtime.env === 'production') {
-          add('embedded database', 'warn', 'the embedded database is used under OPS_ENV=production: it holds one process at a time and peaks near 930 MB of memory on first use; set DATABASE_URL to a Postgres database');
+          add(
+            'embedded database',
+            'warn',
+            'the embedded database is used under OPS_ENV=production: it holds one process at a time and peaks near 930 MB of memory on first use; set DATABASE_URL to a Postgres database',
+          );
         }
         if (handle.kind === 'embedded') {
           const history = readBusyHistory(runtime.dataDir);
           if (history.skipped > 0) add('skipped while busy', 'warn', `${describeBusy(history)}; the next task run records them in task_logs`);
         }
         const pending = await pendingMigrations(handle.db);
-        add('migrations', pending.length ? 'warn' : 'ok', pending.length ? `${pending.length} pending: ${pending.join(', ')} (ops migrate, or the next task run, applies them)` : 'up to date');
+        add(
+          'migrations',
+          pending.length ? 'warn' : 'ok',
+          pending.length ? `${pending.length} pending: ${pending.join(', ')} (ops migrate, or the next task run, applies them)` : 'up to date',
+        );
         if (!pending.length || !pending.includes('0001_task_logs')) {
           const stale = await findStaleRuns(handle);
-          add('stale runs', stale.length ? 'warn' : 'ok', stale.length ? `${stale.length} run(s) left "running" by a dead process (marked interrupted by the next run of their task): ${stale.map((s) => `${s.task} ${s.run_id}`).join(', ')}` : 'none');
+          add(
+            'stale runs',
+            stale.length ? 'warn' : 'ok',
+            stale.length
+              ? `${stale.length} run(s) left "running" by a dead process (marked interrupted by the next run of their task): ${stale.map((s) => `${s.task} ${s.run_id}`).join(', ')}`
+              : 'none',
+          );
         }
       } finally {
         await handle.close();

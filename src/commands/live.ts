@@ -8,7 +8,13 @@ import { pidAlive } from '../db/data-dir-lock.js';
 import { describeBusy, readBusyHistory } from '../db/busy-history.js';
 import { ago } from './summary.js';
 
-export function showLiveRuns(output: Output, json: boolean | undefined, runtime: RuntimeConfig, err: BusyError, keep: (s: LiveStatus) => boolean = () => true): number {
+export function showLiveRuns(
+  output: Output,
+  json: boolean | undefined,
+  runtime: RuntimeConfig,
+  err: BusyError,
+  keep: (s: LiveStatus) => boolean = () => true,
+): number {
   const running = readLiveStatuses(join(runtime.dataDir, 'live'), pidAlive).filter(keep);
   // Runs that found it busy too: a jam shows as a growing count.
   const history = readBusyHistory(runtime.dataDir);
@@ -25,7 +31,9 @@ export function showLiveRuns(output: Output, json: boolean | undefined, runtime:
   output.print('In progress (history is available once the run ends):');
   for (const s of running) {
     const count = s.total !== undefined ? `${s.done ?? 0}/${s.total}` : `${s.done ?? 0}`;
-    output.print(`  ${s.task.padEnd(14)} ${s.run_id}  ${s.noun ? `${s.noun} ` : ''}${count}${s.label ? ` · ${s.label}` : ''}  ${output.color.gray(`pid ${s.pid}, started ${ago(new Date(s.started_at))}, updated ${ago(new Date(s.updated_at))}`)}`);
+    output.print(
+      `  ${s.task.padEnd(14)} ${s.run_id}  ${s.noun ? `${s.noun} ` : ''}${count}${s.label ? ` · ${s.label}` : ''}  ${output.color.gray(`pid ${s.pid}, started ${ago(new Date(s.started_at))}, updated ${ago(new Date(s.updated_at))}`)}`,
+    );
   }
   return ExitCode.ok;
 }

@@ -17,7 +17,12 @@ export function checkOutputDir(dir: string): void {
     unlinkSync(probe);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way (not a folder)' : code === 'EROFS' ? 'it is on a read-only file system' : errorMessage(err);
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'a file is in the way (not a folder)'
+        : code === 'EROFS'
+          ? 'it is on a read-only file system'
+          : errorMessage(err);
     throw new ConfigError('OPS_OUTPUT_DIR', `OPS_OUTPUT_DIR ${folder} cannot be written: ${why}`);
   }
 }

@@ -31,7 +31,10 @@ export function combinedExitCode(summaries: RunSummary[]): number {
 
 /** Storage could not be opened: every run that did not happen is failed, and says why. */
 class StorageUnavailable extends Error {
-  constructor(readonly reason: unknown, readonly busyTooLong = false) {
+  constructor(
+    readonly reason: unknown,
+    readonly busyTooLong = false,
+  ) {
     super(errorMessage(reason));
   }
 }
@@ -68,7 +71,23 @@ function failedRun(call: TaskCall, clock: Clock, error: string, exitCode: number
     notes: [],
   };
   const lockKey = call.task.lockKey?.(call.options) ?? call.task.name;
-  return { runId, task: call.task.name, lockKey, startedAt: at, host: hostname(), pid: process.pid, args: {}, status: 'failed', finishedAt: at, durationMs: 0, stats: {}, error, failures: [], failureCount: 0, summary };
+  return {
+    runId,
+    task: call.task.name,
+    lockKey,
+    startedAt: at,
+    host: hostname(),
+    pid: process.pid,
+    args: {},
+    status: 'failed',
+    finishedAt: at,
+    durationMs: 0,
+    stats: {},
+    error,
+    failures: [],
+    failureCount: 0,
+    summary,
+  };
 }
 
 export async function runTasks(calls: TaskCall[], flags: GlobalFlags, env: Env = process.env): Promise<number> {

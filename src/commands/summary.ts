@@ -31,7 +31,16 @@ export function formatStats(stats: Record<string, unknown> | null | undefined): 
 }
 
 export function colorStatus(c: ChalkInstance, status: string, text = status): string {
-  const paint = status === 'success' ? c.green : status === 'partial' || status === 'interrupted' ? c.yellow : status === 'skipped' ? c.gray : status === 'running' ? c.cyan : c.red;
+  const paint =
+    status === 'success'
+      ? c.green
+      : status === 'partial' || status === 'interrupted'
+        ? c.yellow
+        : status === 'skipped'
+          ? c.gray
+          : status === 'running'
+            ? c.cyan
+            : c.red;
   return paint(text);
 }
 

@@ -52,7 +52,11 @@ export function attemptSignal(timeoutMs: number | undefined, parent?: AbortSigna
 }
 
 /** Runs `fn` with a fresh attempt signal, disposed however `fn` ends. */
-export async function withAttemptSignal<T>(timeoutMs: number | undefined, parent: AbortSignal | undefined, fn: (attempt: AttemptSignal) => Promise<T>): Promise<T> {
+export async function withAttemptSignal<T>(
+  timeoutMs: number | undefined,
+  parent: AbortSignal | undefined,
+  fn: (attempt: AttemptSignal) => Promise<T>,
+): Promise<T> {
   const attempt = attemptSignal(timeoutMs, parent);
   try {
     return await fn(attempt);

@@ -28,7 +28,10 @@ export class UsageError extends OpsError {
 /** Missing or malformed setting, found before any work: exit 78. */
 export class ConfigError extends OpsError {
   override readonly exitCode = ExitCode.config;
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(message);
   }
 }

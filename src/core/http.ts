@@ -48,11 +48,24 @@ export interface HttpClient {
   request<T = unknown>(method: string, url: string, body?: unknown, options?: RequestOptions): Promise<HttpResponse<T>>;
 }
 
-const RETRIABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET']);
+const RETRIABLE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
 
 /** Thrown from axios' redirect hook: the redirect leads to another origin. */
 class CrossOriginRedirect extends Error {
-  constructor(readonly from: string, readonly to: string) {
+  constructor(
+    readonly from: string,
+    readonly to: string,
+  ) {
     super(`redirected to another origin (${to})`);
   }
 }
@@ -89,7 +102,10 @@ export function classifyHttpError(system: string, error: unknown): UpstreamError
   if (error instanceof UpstreamError) return error;
   const redirect = crossOriginRedirectIn(error);
   if (redirect) {
-    const where = error instanceof AxiosError ? `${(error.config?.method ?? 'get').toUpperCase()} ${redact(fullUrl(error.config?.baseURL, error.config?.url))}` : 'a request';
+    const where =
+      error instanceof AxiosError
+        ? `${(error.config?.method ?? 'get').toUpperCase()} ${redact(fullUrl(error.config?.baseURL, error.config?.url))}`
+        : 'a request';
     return new UpstreamError(
       `${system}: ${where} was redirected to another origin (${redact(redirect.to)}); not followed, so that no credential goes along — point the URL setting at the final address`,
       { system, retriable: false, code: 'cross_origin_redirect' },
@@ -102,11 +118,19 @@ export function classifyHttpError(system: string, error: unknown): UpstreamError
       const status = error.response.status;
       const retriable = status === 408 || status === 429 || status >= 500;
       const retryAfterMs = parseRetryAfter(error.response.headers as Record<string, unknown>);
-      return new UpstreamError(`${system}: ${where} answered ${status}${bodyHint(error.response.data)}`, { system, status, retriable, retryAfterMs }, { cause: error });
+      return new UpstreamError(
+        `${system}: ${where} answered ${status}${bodyHint(error.response.data)}`,
+        { system, status, retriable, retryAfterMs },
+        { cause: error },
+      );
     }
     const code = error.code ?? 'ERROR';
     const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(error.message);
-    return new UpstreamError(`${system}: ${where} ${timedOut ? 'timed out' : `failed (${code})`}`, { system, retriable: timedOut || RETRIABLE_CODES.has(code), code }, { cause: error });
+    return new UpstreamError(
+      `${system}: ${where} ${timedOut ? 'timed out' : `failed (${code})`}`,
+      { system, retriable: timedOut || RETRIABLE_CODES.has(code), code },
+      { cause: error },
+    );
   }
   return new UpstreamError(`${system}: ${redact(error instanceof Error ? error.message : String(error))}`, { system, retriable: false }, { cause: error });
 }
@@ -163,7 +187,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             } catch (error) {
               if (attempt.timedOut()) {
                 const where = `${method.toUpperCase()} ${redact(fullUrl(options.baseURL, url))}`;
-                throw new UpstreamError(`${options.system}: ${where} timed out after ${timeoutMs}ms`, { system: options.system, retriable: true, code: 'timeout' }, { cause: error });
+                throw new UpstreamError(
+                  `${options.system}: ${where} timed out after ${timeoutMs}ms`,
+                  { system: options.system, retriable: true, code: 'timeout' },
+                  { cause: error },
+                );
               }
               if (req.signal?.aborted) throw error;
               throw classifyHttpError(options.system, error);

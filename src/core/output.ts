@@ -52,7 +52,7 @@ export class Output {
     const colorOn = options.color !== false && !process.env.NO_COLOR && this.interactive;
     this.color = new Chalk({ level: colorOn ? 1 : 0 });
     // On a terminal the spinner and the summary tell the story; info lines are for --verbose.
-    const level: Level = options.verbose ? 'debug' : options.quiet ? 'warn' : options.level ?? (this.interactive ? 'warn' : 'info');
+    const level: Level = options.verbose ? 'debug' : options.quiet ? 'warn' : (options.level ?? (this.interactive ? 'warn' : 'info'));
     const sink = this.interactive ? this.prettySink() : jsonLineSink(process.stderr);
     this.log = createLogger(sink, level);
   }

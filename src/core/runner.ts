@@ -104,9 +104,14 @@ export const DEADLINE_GRACE_MS = 15_000;
 /** The setting of a task's deadline, named after the task: nightly-export → NIGHTLY_EXPORT_DEADLINE_SECONDS. */
 export function deadlineSetting(task: Pick<TaskDefinition, 'name' | 'deadlineSeconds'>): Setting<number> & { default: number } {
   const name = `${task.name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_DEADLINE_SECONDS`;
-  return settings.number(name, `longest a ${task.name} run may take; past it the run stops and is recorded failed`, { min: 1, max: 7 * 86_400 }, {
-    default: task.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
-  });
+  return settings.number(
+    name,
+    `longest a ${task.name} run may take; past it the run stops and is recorded failed`,
+    { min: 1, max: 7 * 86_400 },
+    {
+      default: task.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
+    },
+  );
 }
 
 export interface RunnerDeps<DB> {
@@ -215,7 +220,16 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
   });
   const ended = (status: RunEnd['status'], stats: Stats, error?: string): RunEnd => {
     const finishedAt = clock();
-    return { runId, status, finishedAt, durationMs: finishedAt.getTime() - startedAt.getTime(), stats, error: error && redact(error), failures: redactDeep(failures), failureCount };
+    return {
+      runId,
+      status,
+      finishedAt,
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      stats,
+      error: error && redact(error),
+      failures: redactDeep(failures),
+      failureCount,
+    };
   };
 
   let store: RunStore<DB>;
@@ -225,7 +239,9 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     if (err instanceof BusyError) {
       const end = ended('skipped', {}, err.message);
       log.info('skipped: another ops process is using the embedded database', { reason: err.message });
-      await deps.recordSkippedElsewhere?.(prepared.runtime, { ...start, ...end }).catch((e) => log.warn('could not record the skipped run', { reason: errorMessage(e) }));
+      await deps
+        .recordSkippedElsewhere?.(prepared.runtime, { ...start, ...end })
+        .catch((e) => log.warn('could not record the skipped run', { reason: errorMessage(e) }));
       return summarize(end);
     }
     throw err;

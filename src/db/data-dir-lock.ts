@@ -142,7 +142,10 @@ function prepareFolder(dir: string, create: boolean): void {
     else if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
   } catch (err) {
     if (!create && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new ConfigError('OPS_DATA_DIR', `no embedded database at ${dir}: OPS_DATA_DIR names a folder that does not exist (a task run or "ops migrate" creates it)`);
+      throw new ConfigError(
+        'OPS_DATA_DIR',
+        `no embedded database at ${dir}: OPS_DATA_DIR names a folder that does not exist (a task run or "ops migrate" creates it)`,
+      );
     }
     throw dataDirProblem(dir, err);
   }
@@ -173,20 +176,25 @@ export async function acquireDataDirLock(dir: string, waitMs: number, signal?: A
     if (Date.now() >= deadline) {
       throw new BusyError(
         `the embedded database in ${dir} is in use by ${describeHolder(holder)}; only one ops process can open it at a time` +
-          (!holder || holder.host !== host ? ` (taken over once not refreshed for ${Math.round(staleMs / 1000)}s; if that process is gone, delete ${path})` : ''),
+          (!holder || holder.host !== host
+            ? ` (taken over once not refreshed for ${Math.round(staleMs / 1000)}s; if that process is gone, delete ${path})`
+            : ''),
       );
     }
     await sleep(POLL_MS, signal);
   }
   // Keeps the lock fresh for waiters on other hosts; unref'd, so it never keeps the process alive.
-  const refresh = setInterval(() => {
-    try {
-      const now = new Date();
-      utimesSync(path, now, now);
-    } catch {
-      /* gone: release() or a take-over will tell */
-    }
-  }, Math.max(250, Math.floor(staleMs / 4)));
+  const refresh = setInterval(
+    () => {
+      try {
+        const now = new Date();
+        utimesSync(path, now, now);
+      } catch {
+        /* gone: release() or a take-over will tell */
+      }
+    },
+    Math.max(250, Math.floor(staleMs / 4)),
+  );
   refresh.unref();
   let released = false;
   const release = () => {

@@ -12,7 +12,13 @@ export type { DatabaseHandle } from './open.js';
 export { readBusyHistory, describeBusy, type BusyHistory } from './busy-history.js';
 
 export async function openStorage(runtime: RuntimeConfig, log: Logger, signal?: AbortSignal): Promise<DatabaseHandle> {
-  const handle = await openDatabase({ databaseUrl: runtime.databaseUrl, dataDir: runtime.dataDir, waitMs: runtime.lockWaitSeconds * 1000, staleMs: runtime.lockStaleSeconds * 1000, signal });
+  const handle = await openDatabase({
+    databaseUrl: runtime.databaseUrl,
+    dataDir: runtime.dataDir,
+    waitMs: runtime.lockWaitSeconds * 1000,
+    staleMs: runtime.lockStaleSeconds * 1000,
+    signal,
+  });
   try {
     const store = createRunStore(handle);
     if (runtime.autoMigrate) {
@@ -21,7 +27,10 @@ export async function openStorage(runtime: RuntimeConfig, log: Logger, signal?: 
     } else {
       const pending = await store.pendingMigrations();
       if (pending.length > 0) {
-        throw new ConfigError('OPS_AUTO_MIGRATE', `the database schema is behind by ${pending.length} migration(s) (${pending.join(', ')}) and OPS_AUTO_MIGRATE is false: run "ops migrate" first`);
+        throw new ConfigError(
+          'OPS_AUTO_MIGRATE',
+          `the database schema is behind by ${pending.length} migration(s) (${pending.join(', ')}) and OPS_AUTO_MIGRATE is false: run "ops migrate" first`,
+        );
       }
     }
     // Runs that could not be written when they ended (busy embedded database, or task_logs refusing the outcome).
@@ -46,7 +55,13 @@ export async function openRunStore(runtime: RuntimeConfig, log: Logger, signal?:
  * wrong place.
  */
 export async function openReadOnly(runtime: RuntimeConfig, log: Logger): Promise<DatabaseHandle> {
-  const handle = await openDatabase({ databaseUrl: runtime.databaseUrl, dataDir: runtime.dataDir, waitMs: runtime.lockWaitSeconds * 1000, staleMs: runtime.lockStaleSeconds * 1000, create: false });
+  const handle = await openDatabase({
+    databaseUrl: runtime.databaseUrl,
+    dataDir: runtime.dataDir,
+    waitMs: runtime.lockWaitSeconds * 1000,
+    staleMs: runtime.lockStaleSeconds * 1000,
+    create: false,
+  });
   try {
     const pending = await createRunStore(handle).pendingMigrations();
     if (pending.includes('0001_task_logs')) {
@@ -54,7 +69,10 @@ export async function openReadOnly(runtime: RuntimeConfig, log: Logger): Promise
       throw new ConfigError(variable, `the database at ${handle.location} (${variable}) has no ops schema: run "ops migrate" first, or check ${variable}`);
     }
     if (pending.length > 0) {
-      log.warn(`the database schema is behind by ${pending.length} migration(s) (${pending.join(', ')}): this command does not change it; "ops migrate" or the next task run applies them`, { pending });
+      log.warn(
+        `the database schema is behind by ${pending.length} migration(s) (${pending.join(', ')}): this command does not change it; "ops migrate" or the next task run applies them`,
+        { pending },
+      );
     }
     // Rows, not schema: runs skipped while the database was busy belong in the history shown.
     if (handle.kind === 'embedded') {

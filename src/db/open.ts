@@ -71,7 +71,14 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     },
   };
   const statementTimeout = options.statementTimeoutMs ?? 60_000;
-  const config = { connectionString: url, types, statement_timeout: statementTimeout, lock_timeout: 10_000, application_name: 'ops', connectionTimeoutMillis: 10_000 };
+  const config = {
+    connectionString: url,
+    types,
+    statement_timeout: statementTimeout,
+    lock_timeout: 10_000,
+    application_name: 'ops',
+    connectionTimeoutMillis: 10_000,
+  };
   const pool = new pg.Pool({ ...config, max: 10 });
   pool.on('error', () => {}); // an idle client's error surfaces on its next query
   // pg-pool listens for errors only on idle clients: a client checked out by a

@@ -36,10 +36,28 @@ export const CENTER_LIMITS = {
  * no maximum of its own here is refused beyond TEXT_DEFAULT_MAX; these are
  * the maxima to apply when those parsers are written.
  */
-export const PARTICIPANT_LIMITS = { first_name: 100, last_name: 100, email: 320, city: 200, state: 100, country: 100, zip_code: 20, bib: 50, gender: 20, team: 300 } as const;
-export const TRACKING_EVENT_LIMITS = { event_name: 200, session_id: 200, user_id: 200, page_url: 2048, referrer: 2048, user_agent: 1000, payload_bytes: 64 * 1024 } as const;
+export const PARTICIPANT_LIMITS = {
+  first_name: 100,
+  last_name: 100,
+  email: 320,
+  city: 200,
+  state: 100,
+  country: 100,
+  zip_code: 20,
+  bib: 50,
+  gender: 20,
+  team: 300,
+} as const;
+export const TRACKING_EVENT_LIMITS = {
+  event_name: 200,
+  session_id: 200,
+  user_id: 200,
+  page_url: 2048,
+  referrer: 2048,
+  user_agent: 1000,
+  payload_bytes: 64 * 1024,
+} as const;
 export const TEXT_DEFAULT_MAX = 1000;
-
 
 /** A rendered prompt (system + user) longer than this fails its center before any call. */
 export const PROMPT_MAX_CHARS = 32_000;

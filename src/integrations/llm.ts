@@ -54,7 +54,10 @@ export class LlmClient {
   /** A 429's Retry-After holds every concurrent call of this client, not just the one that got it. */
   private readonly gate = new PauseGate();
 
-  constructor(private readonly config: LlmConfig, private readonly log?: Logger) {
+  constructor(
+    private readonly config: LlmConfig,
+    private readonly log?: Logger,
+  ) {
     this.structured = config.structuredOutput;
   }
 
@@ -81,8 +84,10 @@ export class LlmClient {
     const { APIError, APIConnectionError, APIConnectionTimeoutError, APIUserAbortError } = await import('openai');
     if (error instanceof APIUserAbortError) return error;
     const system = this.system;
-    if (error instanceof APIConnectionTimeoutError) return new UpstreamError(`${system}: no answer within ${this.config.timeoutMs}ms`, { system, retriable: true, code: 'timeout' }, { cause: error });
-    if (error instanceof APIConnectionError) return new UpstreamError(`${system}: connection failed (${error.message})`, { system, retriable: true, code: 'connection' }, { cause: error });
+    if (error instanceof APIConnectionTimeoutError)
+      return new UpstreamError(`${system}: no answer within ${this.config.timeoutMs}ms`, { system, retriable: true, code: 'timeout' }, { cause: error });
+    if (error instanceof APIConnectionError)
+      return new UpstreamError(`${system}: connection failed (${error.message})`, { system, retriable: true, code: 'connection' }, { cause: error });
     if (error instanceof APIError) {
       const status = error.status ?? 0;
       const headers = error.headers ? Object.fromEntries(error.headers.entries()) : undefined;
@@ -91,7 +96,11 @@ export class LlmClient {
       const retriable = !quota && (status === 408 || status === 409 || status === 429 || status >= 500);
       // The SDK's message already starts with the status ("400 Invalid parameter…"): say it once.
       const message = error.message.replace(new RegExp(`^${status}\\s*`), '');
-      return new UpstreamError(`${system}: ${status}${message ? ` ${message}` : ''}`, { system, status, retriable, retryAfterMs: parseRetryAfter(headers), code: error.code ?? undefined }, { cause: error });
+      return new UpstreamError(
+        `${system}: ${status}${message ? ` ${message}` : ''}`,
+        { system, status, retriable, retryAfterMs: parseRetryAfter(headers), code: error.code ?? undefined },
+        { cause: error },
+      );
     }
     return error;
   }
@@ -112,7 +121,11 @@ export class LlmClient {
   }
 
   private timeoutError(cause: unknown): UpstreamError {
-    return new UpstreamError(`${this.system}: no answer within ${this.config.timeoutMs}ms`, { system: this.system, retriable: true, code: 'timeout' }, { cause });
+    return new UpstreamError(
+      `${this.system}: no answer within ${this.config.timeoutMs}ms`,
+      { system: this.system, retriable: true, code: 'timeout' },
+      { cause },
+    );
   }
 
   async complete(request: CompleteRequest): Promise<Completion> {
@@ -150,7 +163,8 @@ export class LlmClient {
       signal: request.signal,
       gate: this.gate,
       classify: classifyUpstream,
-      onRetry: ({ attempt, error, waitMs }) => this.log?.debug('retrying LLM call', { attempt, wait_ms: waitMs, reason: error instanceof Error ? error.message : String(error) }),
+      onRetry: ({ attempt, error, waitMs }) =>
+        this.log?.debug('retrying LLM call', { attempt, wait_ms: waitMs, reason: error instanceof Error ? error.message : String(error) }),
     }).catch((error: unknown) => {
       // The caller records how many attempts a failure took.
       if (error instanceof UpstreamError) error.details.attempts = attempts;

@@ -107,7 +107,11 @@ export function parseLocalEvents(content: string): ParsedEvents {
     }
     const issue = parsed.error.issues[0];
     const name = raw && typeof raw === 'object' && typeof (raw as { name?: unknown }).name === 'string' ? (raw as { name: string }).name : null;
-    dropped.push({ index, name: name === null ? null : name.slice(0, EVENT_LIMITS.name), reason: issue ? `${issue.path.join('.') || 'event'} ${issue.message}` : 'invalid event' });
+    dropped.push({
+      index,
+      name: name === null ? null : name.slice(0, EVENT_LIMITS.name),
+      reason: issue ? `${issue.path.join('.') || 'event'} ${issue.message}` : 'invalid event',
+    });
   });
   return { events, dropped };
 }

@@ -114,7 +114,8 @@ export function parseCenter(body: unknown, requestedSlug: string): CenterRecord 
   let radius = 25;
   if (r.radius !== undefined && r.radius !== null && r.radius !== '') {
     radius = Number(r.radius);
-    if (!Number.isFinite(radius) || radius <= 0 || radius > 1000) throw new ValidationError(`malformed record: radius must be a positive number of miles, found ${JSON.stringify(r.radius)}`);
+    if (!Number.isFinite(radius) || radius <= 0 || radius > 1000)
+      throw new ValidationError(`malformed record: radius must be a positive number of miles, found ${JSON.stringify(r.radius)}`);
     radius = Math.round(radius);
   }
   const record: CenterRecord = {
@@ -192,7 +193,10 @@ export class LocationApi {
   private readonly http: HttpClient;
   private readonly headers: Record<string, string> = {};
 
-  constructor(private readonly config: LocationApiConfig, log?: Logger) {
+  constructor(
+    private readonly config: LocationApiConfig,
+    log?: Logger,
+  ) {
     if (config.apiKey) {
       this.headers['X-API-Key'] = config.apiKey;
       this.headers.Authorization = `Bearer ${config.apiKey}`;
@@ -223,7 +227,8 @@ export class LocationApi {
       for (const entry of page.entries) {
         const slug = slugOf(entry);
         if (slug === undefined) rejected.push({ entry: previewOf(entry), reason: 'not a slug (expected a string or {"slug": …})' });
-        else if (slug.trim().length > CENTER_LIMITS.slug) rejected.push({ entry: previewOf(slug), reason: `the slug is longer than ${CENTER_LIMITS.slug} characters` });
+        else if (slug.trim().length > CENTER_LIMITS.slug)
+          rejected.push({ entry: previewOf(slug), reason: `the slug is longer than ${CENTER_LIMITS.slug} characters` });
         else slugs.push(slug.trim());
       }
       url = page.next;
@@ -258,4 +263,3 @@ export class LocationApi {
     return parseCenter(record, slug);
   }
 }
-

@@ -23,7 +23,13 @@ const OPENAI_KEY = 'sk-sandbox-0000000000000000';
 const XAI_KEY = 'xai-sandbox-0000000000000000';
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const location = await startLocationSim({ centers: options.centers, ...options.location, apiKey: LOCATION_KEY, host: options.host, port: options.locationPort });
+  const location = await startLocationSim({
+    centers: options.centers,
+    ...options.location,
+    apiKey: LOCATION_KEY,
+    host: options.host,
+    port: options.locationPort,
+  });
   const llm = await startLlmSim({ ...options.llm, apiKey: undefined, host: options.host, port: options.llmPort });
   const env = {
     LOCATION_SLUG_API_URL: location.slugApiUrl,

@@ -166,16 +166,21 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
     const seed = options.seed;
 
     if (options.outage) return apiError(res, 503, 'The service is temporarily unavailable.', 'server_error', null);
-    if (options.quotaExceeded) return apiError(res, 429, 'You exceeded your current quota, please check your plan and billing details.', 'insufficient_quota', 'insufficient_quota');
+    if (options.quotaExceeded)
+      return apiError(res, 429, 'You exceeded your current quota, please check your plan and billing details.', 'insufficient_quota', 'insufficient_quota');
     if (options.rejectResponseFormat && body.response_format) {
       return apiError(res, 400, "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", 'invalid_request_error', null);
     }
     if (attempt <= options.failFirst) return apiError(res, 503, 'The service is temporarily unavailable.', 'server_error', null);
     if (draw(seed, '429', location, attempt) < options.rateLimitRate) {
       const seconds = options.retryAfterSeconds;
-      return apiError(res, 429, 'Rate limit reached for requests', 'requests', 'rate_limit_exceeded', { 'retry-after': String(seconds), 'retry-after-ms': String(seconds * 1000) });
+      return apiError(res, 429, 'Rate limit reached for requests', 'requests', 'rate_limit_exceeded', {
+        'retry-after': String(seconds),
+        'retry-after-ms': String(seconds * 1000),
+      });
     }
-    if (draw(seed, '5xx', location, attempt) < options.errorRate) return apiError(res, 500, 'The server had an error while processing your request.', 'server_error', null);
+    if (draw(seed, '5xx', location, attempt) < options.errorRate)
+      return apiError(res, 500, 'The server had an error while processing your request.', 'server_error', null);
     if (draw(seed, 'timeout', location, attempt) < options.timeoutRate) return; // never answer
 
     let events: Array<Record<string, unknown>> = eventsFor(location, from, to, options.eventsPerLocation, seed);
@@ -232,7 +237,14 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
         if (!authorised(req)) return apiError(res, 401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
         const path = (req.url ?? '/').split('?')[0];
         if (req.method === 'POST' && path === '/v1/chat/completions') return await completions(req, res, raw);
-        if (req.method === 'GET' && path === '/v1/models') return reply(res, 200, { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', owned_by: 'sandbox' }, { id: 'grok-4.3', object: 'model', owned_by: 'sandbox' }] });
+        if (req.method === 'GET' && path === '/v1/models')
+          return reply(res, 200, {
+            object: 'list',
+            data: [
+              { id: 'gpt-4o-mini', object: 'model', owned_by: 'sandbox' },
+              { id: 'grok-4.3', object: 'model', owned_by: 'sandbox' },
+            ],
+          });
         return apiError(res, 404, `Unknown request URL: ${req.method} ${path}`, 'invalid_request_error', 'unknown_url');
       } finally {
         inFlight -= 1;

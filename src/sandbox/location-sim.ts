@@ -145,7 +145,8 @@ export async function startLocationSim(initial: LocationSimOptions & { port?: nu
       count(200);
       return trickle(res, 200, detailBody(centers[index], index, options.detailShape), options.trickleIntervalMs);
     }
-    if (draw(seed, '429', slug, attempt) < options.rateLimitRate) return reply(res, 429, { error: 'too many requests' }, { 'retry-after': String(options.retryAfterSeconds) });
+    if (draw(seed, '429', slug, attempt) < options.rateLimitRate)
+      return reply(res, 429, { error: 'too many requests' }, { 'retry-after': String(options.retryAfterSeconds) });
     if (draw(seed, '5xx', slug, attempt) < options.errorRate) return reply(res, 503, { error: 'service unavailable' });
     // Malformed is a property of the record, not of the attempt: retries do not fix it.
     if (draw(seed, 'malformed', slug) < options.malformedRate) {

@@ -9,7 +9,15 @@ import pLimit from 'p-limit';
 import type { Kysely } from 'kysely';
 import { errorMessage, InterruptedError, isAbortError, UpstreamError, UsageError } from '../core/errors.js';
 import { defineTask, type TaskContext } from '../core/task.js';
-import { closeAbandonedRuns, closeBatchRun, createBatchRun, finishBatchRun, getBatchRun, recordCenterOutcome, unsuccessfulCenterIds } from '../db/queries/batch-runs.js';
+import {
+  closeAbandonedRuns,
+  closeBatchRun,
+  createBatchRun,
+  finishBatchRun,
+  getBatchRun,
+  recordCenterOutcome,
+  unsuccessfulCenterIds,
+} from '../db/queries/batch-runs.js';
 import { listActiveCenters } from '../db/queries/centers.js';
 import { upsertEvents } from '../db/queries/discovered-events.js';
 import type { Database } from '../db/schema.js';
@@ -47,7 +55,14 @@ function dateWindow(ctx: Ctx): DateWindow {
 }
 
 function promptFor(template: PromptTemplate, center: Center, ctx: Ctx, window: DateWindow): { system: string; user: string } {
-  const values = { location: locationLine(center), radius: center.radius, start_date: window.start, end_date: window.end, max_events: ctx.config.maxEvents, center_name: center.center_name };
+  const values = {
+    location: locationLine(center),
+    radius: center.radius,
+    start_date: window.start,
+    end_date: window.end,
+    max_events: ctx.config.maxEvents,
+    center_name: center.center_name,
+  };
   return { system: renderPrompt(template.system, values), user: renderPrompt(template.user, values) };
 }
 
@@ -104,7 +119,10 @@ export const runBatch = defineTask({
       for (const center of centers) {
         const prompt = promptFor(template, center, ctx, dateWindow(ctx));
         const chars = prompt.system.length + prompt.user.length;
-        const body = chars > PROMPT_MAX_CHARS ? `(not shown: the prompt is ${chars} characters, more than the ${PROMPT_MAX_CHARS} allowed; this center would fail)` : prompt.user;
+        const body =
+          chars > PROMPT_MAX_CHARS
+            ? `(not shown: the prompt is ${chars} characters, more than the ${PROMPT_MAX_CHARS} allowed; this center would fail)`
+            : prompt.user;
         ctx.note(`--- ${center.slug} (${center.center_id}) · ${llmConfig.provider} ${llmConfig.model} · prompt ${template.version}\n${body}`);
       }
       return { centers: centers.length, dry_run: true, prompt_version: template.version };
@@ -119,7 +137,7 @@ export const runBatch = defineTask({
     const folder = runFolder(ctx.runtime.outputDir, ctx.runId);
     await createBatchRun(ctx.db, {
       runId: ctx.runId,
-      trigger: options.resume ? 'resume' : options.trigger ?? 'cli',
+      trigger: options.resume ? 'resume' : (options.trigger ?? 'cli'),
       resumedFrom: options.resume ?? null,
       provider: llmConfig.provider,
       model: llmConfig.model,
@@ -128,7 +146,12 @@ export const runBatch = defineTask({
       startedAt: ctx.now(),
       centers: centers.map((c) => ({ centerId: c.center_id, slug: c.slug })),
     });
-    ctx.log.info('batch started', { centers: centers.length, model: llmConfig.model, prompt_version: template.version, concurrency: options.concurrency ?? config.concurrency });
+    ctx.log.info('batch started', {
+      centers: centers.length,
+      model: llmConfig.model,
+      prompt_version: template.version,
+      concurrency: options.concurrency ?? config.concurrency,
+    });
 
     const totals = { succeeded: 0, failed: 0, events_found: 0, events_new: 0, events_dropped: 0, tokens_in: 0, tokens_out: 0, cost: 0 };
     const taken = new Set<string>();
@@ -186,7 +209,9 @@ export const runBatch = defineTask({
         failedCenter: { centerId: fatal.center.center_id, error: errorMessage(fatal.error), startedAt: fatal.startedAt },
       };
       // When the database is down this fails too: the next run closes the batch (closeAbandonedRuns).
-      await closeBatchRun(ctx.db, ctx.runId, closing, ctx.now()).catch((err) => ctx.log.error('the failed batch could not be closed', { error: errorMessage(err) }));
+      await closeBatchRun(ctx.db, ctx.runId, closing, ctx.now()).catch((err) =>
+        ctx.log.error('the failed batch could not be closed', { error: errorMessage(err) }),
+      );
       throw fatal.error;
     }
     if (signal.aborted) {
@@ -201,10 +226,22 @@ export const runBatch = defineTask({
 
     const cost = Math.round(totals.cost * 1e6) / 1e6;
     ctx.note(`CSV files: ${folder}`);
-    ctx.note(`tokens ${totals.tokens_in} in / ${totals.tokens_out} out · estimated cost $${cost.toFixed(4)}${hasPrice(prices, llmConfig.model) ? '' : ` (no price known for ${llmConfig.model}: set LLM_PRICES)`}`);
+    ctx.note(
+      `tokens ${totals.tokens_in} in / ${totals.tokens_out} out · estimated cost $${cost.toFixed(4)}${hasPrice(prices, llmConfig.model) ? '' : ` (no price known for ${llmConfig.model}: set LLM_PRICES)`}`,
+    );
     ctx.note(`details: ops batch-status ${ctx.runId}${totals.failed ? ` · retry the failed: ops run-batch --resume ${ctx.runId}` : ''}`);
     return {
-      stats: { centers: centers.length, succeeded: totals.succeeded, failed: totals.failed, events_found: totals.events_found, events_new: totals.events_new, events_dropped: totals.events_dropped, tokens_in: totals.tokens_in, tokens_out: totals.tokens_out, estimated_cost_usd: cost },
+      stats: {
+        centers: centers.length,
+        succeeded: totals.succeeded,
+        failed: totals.failed,
+        events_found: totals.events_found,
+        events_new: totals.events_new,
+        events_dropped: totals.events_dropped,
+        tokens_in: totals.tokens_in,
+        tokens_out: totals.tokens_out,
+        estimated_cost_usd: cost,
+      },
       status: status === 'failed' ? 'failed' : status === 'partial' ? 'partial' : 'success',
       error: error ?? undefined,
     };
@@ -233,7 +270,15 @@ function capEvents(events: LocalEvent[], dropped: DroppedEvent[], max: number): 
  * One center, start to end. Returns undefined when stopped (the center stays
  * pending until the run closes); throws only when the database fails.
  */
-async function discoverForCenter(ctx: Ctx, llm: LlmClient, template: PromptTemplate, prices: PriceTable, center: Center, csvPath: string, signal: AbortSignal): Promise<CenterResult | undefined> {
+async function discoverForCenter(
+  ctx: Ctx,
+  llm: LlmClient,
+  template: PromptTemplate,
+  prices: PriceTable,
+  center: Center,
+  csvPath: string,
+  signal: AbortSignal,
+): Promise<CenterResult | undefined> {
   const startedAt = ctx.now();
   const window = dateWindow(ctx);
   const prompt = promptFor(template, center, ctx, window);
@@ -247,7 +292,10 @@ async function discoverForCenter(ctx: Ctx, llm: LlmClient, template: PromptTempl
   try {
     // A center field stored before its cap (or a long prompt file) must not become a huge paid prompt.
     const promptChars = prompt.system.length + prompt.user.length;
-    if (promptChars > PROMPT_MAX_CHARS) throw new ValidationError(`the prompt is ${promptChars} characters, more than the ${PROMPT_MAX_CHARS} allowed: a field of this center is too long (run sync-centers)`);
+    if (promptChars > PROMPT_MAX_CHARS)
+      throw new ValidationError(
+        `the prompt is ${promptChars} characters, more than the ${PROMPT_MAX_CHARS} allowed: a field of this center is too long (run sync-centers)`,
+      );
     const completion = await llm.complete({ system: prompt.system, user: prompt.user, format: localEventsSchema, signal });
     ({ attempts, model } = completion);
     tokensIn = completion.promptTokens;

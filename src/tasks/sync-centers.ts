@@ -21,8 +21,14 @@ export interface SyncCentersOptions {
 }
 
 export const locationSettings = {
-  slugApiUrl: settings.url('LOCATION_SLUG_API_URL', 'URL of the center slug list', { required: 'for sync-centers', example: 'https://locations.internal/slugs' }),
-  dataApiUrl: settings.url('LOCATION_DATA_API_URL', 'base URL of center details (/slug/{slug} is appended)', { required: 'for sync-centers', example: 'https://locations.internal/data' }),
+  slugApiUrl: settings.url('LOCATION_SLUG_API_URL', 'URL of the center slug list', {
+    required: 'for sync-centers',
+    example: 'https://locations.internal/slugs',
+  }),
+  dataApiUrl: settings.url('LOCATION_DATA_API_URL', 'base URL of center details (/slug/{slug} is appended)', {
+    required: 'for sync-centers',
+    example: 'https://locations.internal/data',
+  }),
   apiKey: settings.secret('LOCATION_API_KEY', 'sent as X-API-Key and Authorization: Bearer'),
   concurrency: settings.int('LOCATION_CONCURRENCY', 'detail requests in flight at once', { min: 1, max: 50 }, { default: 5 }),
   timeoutSeconds: settings.number('LOCATION_TIMEOUT_SECONDS', 'timeout of one request', { min: 1, max: 300 }, { default: 15 }),
@@ -32,7 +38,12 @@ export const locationSettings = {
 
 export const syncCentersSettings = {
   ...locationSettings,
-  maxMissingShare: settings.number('LOCATION_MAX_MISSING_SHARE', 'largest share of active centers --deactivate-missing may deactivate in one run; above it the run refuses (partial)', { min: 0, max: 1 }, { default: 0.2 }),
+  maxMissingShare: settings.number(
+    'LOCATION_MAX_MISSING_SHARE',
+    'largest share of active centers --deactivate-missing may deactivate in one run; above it the run refuses (partial)',
+    { min: 0, max: 1 },
+    { default: 0.2 },
+  ),
 };
 
 /** The item under which a refused deactivation is reported. */
@@ -117,13 +128,25 @@ export const syncCenters = defineTask({
       if (options.deactivateMissing && !ctx.dryRun) {
         const refusal = deactivationRefusal(list.slugs.length, list.rejected.length, missing.length, (await countCenters(db)).active, config.maxMissingShare);
         if (refusal) {
-          ctx.failItem(DEACTIVATION_ITEM, `${refusal}: ${missing.length} center(s) kept active (${missing.slice(0, 20).map((m) => m.slug).join(', ')})`);
+          ctx.failItem(
+            DEACTIVATION_ITEM,
+            `${refusal}: ${missing.length} center(s) kept active (${missing
+              .slice(0, 20)
+              .map((m) => m.slug)
+              .join(', ')})`,
+          );
         } else {
-          deactivated = await deactivateCenters(db, missing.map((m) => m.center_id), ctx.now());
+          deactivated = await deactivateCenters(
+            db,
+            missing.map((m) => m.center_id),
+            ctx.now(),
+          );
           ctx.note(`deactivated ${deactivated} center(s) the API no longer lists: ${missing.map((m) => m.slug).join(', ')}`);
         }
       } else {
-        ctx.note(`${missing.length} active center(s) are no longer listed by the API (kept; --deactivate-missing sets them inactive): ${missing.map((m) => m.slug).join(', ')}`);
+        ctx.note(
+          `${missing.length} active center(s) are no longer listed by the API (kept; --deactivate-missing sets them inactive): ${missing.map((m) => m.slug).join(', ')}`,
+        );
       }
     }
     if (signal.aborted) throw new InterruptedError();

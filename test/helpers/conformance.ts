@@ -50,10 +50,17 @@ export function conformance(backend: Backend, subject: ConformanceSubject): void
       subject.slow(true);
       try {
         const results = await Promise.all(Array.from({ length: 5 }, () => runOps([...subject.args, '--json'], env)));
-        assert.deepEqual(results.map((r) => r.code), [0, 0, 0, 0, 0], results.map((r) => r.stderr).join('\n'));
+        assert.deepEqual(
+          results.map((r) => r.code),
+          [0, 0, 0, 0, 0],
+          results.map((r) => r.stderr).join('\n'),
+        );
         assert.deepEqual(results.map((r) => r.json.status).sort(), ['skipped', 'skipped', 'skipped', 'skipped', 'success']);
         const skipped = results.filter((r) => r.json.status === 'skipped');
-        assert.ok(skipped.every((r) => /another run holds the lock|in use by pid/.test(r.json.error)), 'a skipped run says who holds the lock');
+        assert.ok(
+          skipped.every((r) => /another run holds the lock|in use by pid/.test(r.json.error)),
+          'a skipped run says who holds the lock',
+        );
       } finally {
         subject.slow(false);
       }

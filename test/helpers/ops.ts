@@ -56,7 +56,8 @@ const FORCED_EXIT = /grace period over/;
 function houseRules(result: OpsResult, args: string[], options: OpsOptions): void {
   const warning = NODE_WARNING.exec(result.stderr);
   if (warning && !options.allowNodeWarnings) throw new Error(`ops ${args.join(' ')} printed a Node warning: ${warning[0]}`);
-  if (FORCED_EXIT.test(result.stderr)) throw new Error(`ops ${args.join(' ')} was ended by the grace timer, not by a clean stop:\n${result.stderr.slice(-2000)}`);
+  if (FORCED_EXIT.test(result.stderr))
+    throw new Error(`ops ${args.join(' ')} was ended by the grace timer, not by a clean stop:\n${result.stderr.slice(-2000)}`);
 }
 
 export function startOps(args: string[], env: NodeJS.ProcessEnv, options: OpsOptions = {}): Running {

@@ -166,7 +166,12 @@ export async function closeBatchRun(db: Kysely<Database>, runId: string, closing
 export async function closeAbandonedRuns(db: Kysely<Database>, at: Date): Promise<Array<{ run_id: string; output_dir: string | null }>> {
   const rows = await db.selectFrom('batch_runs').select(['run_id', 'output_dir']).where('status', '=', 'running').execute();
   for (const { run_id } of rows) {
-    await closeBatchRun(db, run_id, { status: 'interrupted', error: 'the process ended without finishing the run', skipReason: 'the process running the batch ended before this center ran' }, at);
+    await closeBatchRun(
+      db,
+      run_id,
+      { status: 'interrupted', error: 'the process ended without finishing the run', skipReason: 'the process running the batch ended before this center ran' },
+      at,
+    );
   }
   return rows;
 }

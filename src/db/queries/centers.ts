@@ -24,14 +24,20 @@ export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
 function stable(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stable);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, stable((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, stable((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
 
 /** A hash of everything the API said about the center: equal hash, nothing to update. */
 export function centerHash(row: CenterRow): string {
-  return createHash('sha256').update(JSON.stringify(stable(row))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(stable(row)))
+    .digest('hex');
 }
 
 /**
@@ -77,11 +83,7 @@ export async function findMissingCenters(db: Db, listedSlugs: string[]) {
 
 export async function deactivateCenters(db: Db, centerIds: string[], at: Date): Promise<number> {
   if (centerIds.length === 0) return 0;
-  const result = await db
-    .updateTable('centers')
-    .set({ is_active: false, updated_at: at })
-    .where('center_id', 'in', centerIds)
-    .executeTakeFirst();
+  const result = await db.updateTable('centers').set({ is_active: false, updated_at: at }).where('center_id', 'in', centerIds).executeTakeFirst();
   return Number(result.numUpdatedRows ?? 0);
 }
 

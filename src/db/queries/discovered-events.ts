@@ -4,7 +4,9 @@ import type { Database, DiscoveredEventsTable } from '../schema.js';
 import { inChunks } from './chunks.js';
 
 /** One event as the task hands it over: the table's descriptive columns, and its date. */
-export type EventRow = Pick<DiscoveredEventsTable, 'name' | 'start_time' | 'end_time' | 'venue' | 'address' | 'city' | 'url' | 'category' | 'description'> & { date: string };
+export type EventRow = Pick<DiscoveredEventsTable, 'name' | 'start_time' | 'end_time' | 'venue' | 'address' | 'city' | 'url' | 'category' | 'description'> & {
+  date: string;
+};
 
 /** "The Jazz  Night!" and "the jazz night" are one event. */
 export function normaliseKey(value: string | null): string {

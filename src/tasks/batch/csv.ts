@@ -9,7 +9,20 @@ import { join, resolve, sep } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { toSafeFileName } from '../../core/safe-name.js';
 
-export const CSV_COLUMNS = ['center_id', 'center_name', 'name', 'date', 'start_time', 'end_time', 'venue', 'address', 'city', 'url', 'category', 'description'] as const;
+export const CSV_COLUMNS = [
+  'center_id',
+  'center_name',
+  'name',
+  'date',
+  'start_time',
+  'end_time',
+  'venue',
+  'address',
+  'city',
+  'url',
+  'category',
+  'description',
+] as const;
 
 export type CsvRow = Record<(typeof CSV_COLUMNS)[number], string | null>;
 

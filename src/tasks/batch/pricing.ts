@@ -23,11 +23,19 @@ export function parsePriceTable(raw: string | undefined): PriceTable {
   } catch {
     throw new ConfigError('LLM_PRICES', 'LLM_PRICES is malformed: expected JSON like {"gpt-4o-mini":[0.15,0.6]}');
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('LLM_PRICES', 'LLM_PRICES is malformed: expected a JSON object of model → [input, output] dollars per million tokens');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError('LLM_PRICES', 'LLM_PRICES is malformed: expected a JSON object of model → [input, output] dollars per million tokens');
   for (const [model, price] of Object.entries(parsed)) {
     // A price is checked before any call: an absurd one would overflow the cost column after the LLM was paid.
-    if (!Array.isArray(price) || price.length !== 2 || !price.every((p) => typeof p === 'number' && Number.isFinite(p) && p >= 0 && p <= PRICE_MAX_PER_MILLION)) {
-      throw new ConfigError('LLM_PRICES', `LLM_PRICES is malformed: the price of "${model}" must be [input, output] dollars per million tokens, each from 0 to ${PRICE_MAX_PER_MILLION}`);
+    if (
+      !Array.isArray(price) ||
+      price.length !== 2 ||
+      !price.every((p) => typeof p === 'number' && Number.isFinite(p) && p >= 0 && p <= PRICE_MAX_PER_MILLION)
+    ) {
+      throw new ConfigError(
+        'LLM_PRICES',
+        `LLM_PRICES is malformed: the price of "${model}" must be [input, output] dollars per million tokens, each from 0 to ${PRICE_MAX_PER_MILLION}`,
+      );
     }
   }
   return { ...DEFAULT_PRICES, ...(parsed as PriceTable) };

@@ -34,9 +34,11 @@ export function loadPromptTemplate(path: string = DEFAULT_PROMPT_FILE, variable 
     // Checked before reading: /dev/zero or a FIFO would never end, a huge file would be a huge paid prompt.
     const stat = statSync(path);
     if (!stat.isFile()) throw new ConfigError(variable, `${variable} names ${path}, which is not a regular file`);
-    if (stat.size > PROMPT_FILE_MAX_BYTES) throw new ConfigError(variable, `${variable} names ${path}, which is larger than ${PROMPT_FILE_MAX_BYTES} bytes (${stat.size})`);
+    if (stat.size > PROMPT_FILE_MAX_BYTES)
+      throw new ConfigError(variable, `${variable} names ${path}, which is larger than ${PROMPT_FILE_MAX_BYTES} bytes (${stat.size})`);
     text = readFileSync(path, 'utf8');
-    if (Buffer.byteLength(text) > PROMPT_FILE_MAX_BYTES) throw new ConfigError(variable, `${variable} names ${path}, which is larger than ${PROMPT_FILE_MAX_BYTES} bytes`);
+    if (Buffer.byteLength(text) > PROMPT_FILE_MAX_BYTES)
+      throw new ConfigError(variable, `${variable} names ${path}, which is larger than ${PROMPT_FILE_MAX_BYTES} bytes`);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(variable, `${variable} names a prompt file that cannot be read: ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
