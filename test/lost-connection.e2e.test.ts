@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { startLocationSim, type LocationSim } from '../src/sandbox/location-sim.js';
 import { backends, type TestDatabase } from './helpers/db.js';
-import { baseEnv, runOps, startOps, waitForOutput } from './helpers/ops.js';
+import { baseEnv, type OpsResult, runOps, startOps, waitForOutput } from './helpers/ops.js';
 
 const postgres = backends.find((b) => b.name === 'postgres')!;
 
@@ -62,7 +62,7 @@ describe('losing the database connection on postgres', { skip: postgres.skip }, 
     const { default: pg } = await import('pg');
     const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
     await admin.connect();
-    let result;
+    let result: OpsResult;
     try {
       await admin.query(`alter database ${name} with allow_connections false`);
       await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [name]);

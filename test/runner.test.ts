@@ -167,7 +167,7 @@ test('a signal aborts the task and the run is recorded interrupted with 143 / 13
       summary: '',
       settings: noSettings,
       run: async (ctx) => {
-        for (let i = 0; ; i++) {
+        for (;;) {
           throwIfAborted(ctx.signal);
           await sleep(10, ctx.signal).catch(() => {});
         }

@@ -5,6 +5,7 @@
 import { readSettings } from '../core/config.js';
 import { ConfigError, ExitCode, errorMessage } from '../core/errors.js';
 import { runtimeSettings } from '../core/runtime-settings.js';
+import type { RuntimeConfig } from '../core/task.js';
 import { taskLoaders } from '../tasks/registry.js';
 import { createOutput, type GlobalFlags } from './context.js';
 
@@ -31,7 +32,7 @@ export async function doctorCommand(flags: GlobalFlags): Promise<number> {
   const checks: Check[] = [];
   const add = (check: string, verdict: Verdict, detail: string) => checks.push({ check, verdict, detail });
 
-  let runtime;
+  let runtime: RuntimeConfig | undefined;
   try {
     runtime = readSettings(runtimeSettings);
     add('settings: runtime', 'ok', runtime.databaseUrl ? 'DATABASE_URL set (Postgres)' : `embedded database in ${runtime.dataDir}`);

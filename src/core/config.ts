@@ -51,7 +51,7 @@ export const settings = {
           const hint = /:\/\/[^\s]*@/.test(raw) ? '; percent-encode / ? # @ : and % in the user name and password (e.g. / as %2F)' : '';
           return expect(`a URL (${protocols.map((p) => p.replace(':', '://')).join(' or ')}…)${hint}`);
         }
-        if (!protocols.includes(url.protocol)) expect(`a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
+        if (!protocols.includes(url.protocol)) expect(`a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
         return raw.replace(/\/+$/, '');
       },
       ...extra,
@@ -85,7 +85,12 @@ export const settings = {
       ...extra,
     };
   },
-  oneOf<T extends string, E extends Partial<Setting<T>> = {}>(name: string, description: string, values: readonly T[], extra: E = {} as E): Setting<T> & E {
+  oneOf<T extends string, E extends Partial<Setting<T>> = Record<never, never>>(
+    name: string,
+    description: string,
+    values: readonly T[],
+    extra: E = {} as E,
+  ): Setting<T> & E {
     return {
       name,
       description,

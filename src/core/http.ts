@@ -138,7 +138,7 @@ export function classifyHttpError(system: string, error: unknown): UpstreamError
 function fullUrl(base: string | undefined, url: string | undefined): string {
   if (!url) return base ?? '';
   if (/^https?:\/\//.test(url) || !base) return url;
-  return base.replace(/\/+$/, '') + '/' + url.replace(/^\/+/, '');
+  return `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
 }
 
 function bodyHint(data: unknown): string {

@@ -53,7 +53,7 @@ export function createLogger(sink: LogSink, minLevel: Level = 'info', bindings: 
 export function jsonLineSink(stream: NodeJS.WritableStream = process.stderr): LogSink {
   return {
     write(record) {
-      stream.write(JSON.stringify(record, (_key, value) => (value instanceof Error ? value.message : value)) + '\n');
+      stream.write(`${JSON.stringify(record, (_key, value) => (value instanceof Error ? value.message : value))}\n`);
     },
   };
 }

@@ -95,7 +95,7 @@ export class Output {
       update: (state) => {
         const count = state.total !== undefined ? `${state.done}/${state.total}` : `${state.done}`;
         const label = state.label ? ` · ${redact(state.label)}` : '';
-        spinner.text = `${task} ${state.noun ? state.noun + ' ' : ''}${count}${label}`;
+        spinner.text = `${task} ${state.noun ? `${state.noun} ` : ''}${count}${label}`;
       },
       stop: () => {
         spinner.stop();
@@ -107,11 +107,11 @@ export class Output {
   /** Writes a document to stdout as JSON (for --json). */
   printJson(value: unknown): void {
     // Not cut: a --json document must stay whole (each string in it was capped where it was made).
-    process.stdout.write(redact(JSON.stringify(value, null, 2), Infinity) + '\n');
+    process.stdout.write(`${redact(JSON.stringify(value, null, 2), Infinity)}\n`);
   }
 
   /** Writes human text to stdout, unless --quiet. */
   print(text: string): void {
-    if (!this.options.quiet) process.stdout.write(redact(text) + '\n');
+    if (!this.options.quiet) process.stdout.write(`${redact(text)}\n`);
   }
 }

@@ -41,7 +41,13 @@ export function classifyUpstream(error: unknown): RetryVerdict {
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const policy = { ...defaultRetryPolicy, ...options.policy };
   const classify = options.classify ?? classifyUpstream;
-  const attempt = options.gate ? async (n: number) => (await options.gate!.wait(options.signal), fn(n)) : fn;
+  const gate = options.gate;
+  const attempt = gate
+    ? async (n: number) => {
+        await gate.wait(options.signal);
+        return fn(n);
+      }
+    : fn;
   return pRetry(attempt, {
     retries: Math.max(0, policy.attempts - 1),
     factor: 2,

@@ -3,6 +3,7 @@
  * tries to leave its place (separators, "..", control characters) is refused;
  * a file name is made from the rest, never trusted as given.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Why this value is not safe as one path segment, or undefined when it is. */

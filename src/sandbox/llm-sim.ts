@@ -150,7 +150,7 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
     return !options.apiKey || req.headers.authorization === `Bearer ${options.apiKey}`;
   }
 
-  async function completions(req: IncomingMessage, res: ServerResponse, raw: string) {
+  async function completions(_req: IncomingMessage, res: ServerResponse, raw: string) {
     let body: { model?: string; messages?: Array<{ role?: string; content?: unknown }>; response_format?: { type?: string } };
     try {
       body = JSON.parse(raw);
@@ -162,7 +162,8 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
     const dates = /^Dates:\s*(\d{4}-\d{2}-\d{2})\s+to\s+(\d{4}-\d{2}-\d{2})/m.exec(prompt);
     const today = new Date().toISOString().slice(0, 10);
     const [from, to] = dates ? [dates[1], dates[2]] : [today, new Date(Date.now() + 30 * DAY_MS).toISOString().slice(0, 10)];
-    const attempt = (counters.perLocation[location] = (counters.perLocation[location] ?? 0) + 1);
+    const attempt = (counters.perLocation[location] ?? 0) + 1;
+    counters.perLocation[location] = attempt;
     const seed = options.seed;
 
     if (options.outage) return apiError(res, 503, 'The service is temporarily unavailable.', 'server_error', null);

@@ -135,7 +135,8 @@ export async function startLocationSim(initial: LocationSimOptions & { port?: nu
     } catch {
       return reply(res, 400, { error: 'bad slug encoding' });
     }
-    const attempt = (counters.perSlug[slug] = (counters.perSlug[slug] ?? 0) + 1);
+    const attempt = (counters.perSlug[slug] ?? 0) + 1;
+    counters.perSlug[slug] = attempt;
     const index = centers.findIndex((c) => c.slug === slug);
     if (index < 0) return reply(res, 404, { error: 'not found' });
     const seed = options.seed;

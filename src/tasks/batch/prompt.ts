@@ -64,5 +64,5 @@ export function renderPrompt(template: string, values: PromptValues): string {
 
 /** "78701, Austin, TX": the location line the old system sent. */
 export function locationLine(center: { zip_code: string | null; city: string | null; state: string | null }): string {
-  return [center.zip_code, center.city, center.state].filter((p) => p && p.trim()).join(', ');
+  return [center.zip_code, center.city, center.state].filter((p) => p?.trim()).join(', ');
 }
