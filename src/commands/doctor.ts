@@ -57,19 +57,14 @@ export async function doctorCommand(flags: GlobalFlags): Promise<number> {
 
   if (runtime) {
     const { openDatabase } = await import('../db/open.js');
+    const { openOptionsFrom } = await import('../db/index.js');
     const { pendingMigrations } = await import('../db/migrations.js');
     const { findStaleRuns } = await import('../db/stale-runs.js');
     const { BusyError } = await import('../core/errors.js');
     const { describeBusy, readBusyHistory } = await import('../db/busy-history.js');
     try {
       // Like the other read-only commands, doctor never creates a database.
-      const handle = await openDatabase({
-        databaseUrl: runtime.databaseUrl,
-        dataDir: runtime.dataDir,
-        waitMs: runtime.lockWaitSeconds * 1000,
-        staleMs: runtime.lockStaleSeconds * 1000,
-        create: false,
-      });
+      const handle = await openDatabase(openOptionsFrom(runtime, { create: false }));
       try {
         add('database', 'ok', `${handle.kind} at ${handle.location}`);
         if (handle.kind === 'embedded' && runtime.env === 'production') {

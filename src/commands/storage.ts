@@ -21,12 +21,7 @@ export async function withStorage(
     if (options.readOnly) handle = await db.openReadOnly(runtime, output.log);
     else if (options.migrate === false) {
       const { openDatabase } = await import('../db/open.js');
-      handle = await openDatabase({
-        databaseUrl: runtime.databaseUrl,
-        dataDir: runtime.dataDir,
-        waitMs: runtime.lockWaitSeconds * 1000,
-        staleMs: runtime.lockStaleSeconds * 1000,
-      });
+      handle = await openDatabase(db.openOptionsFrom(runtime));
     } else handle = await db.openStorage(runtime, output.log);
     return await fn(handle, runtime);
   } catch (err) {

@@ -7,8 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { readSettings, settings, type Env, type Setting, type SettingsOf } from './config.js';
+import { readSettings, type Env, type Setting, type SettingsOf } from './config.js';
 import { BusyError, ExitCode, OpsError, UsageError, errorMessage, isAbortError } from './errors.js';
+import { armDeadline, DEADLINE_GRACE_MS, deadlineSetting } from './deadline.js';
 import type { Clock } from './clock.js';
 import type { Output } from './output.js';
 import { redact, redactDeep } from './redact.js';
@@ -94,24 +95,6 @@ export interface Prepared<S extends Record<string, Setting<any>>> {
   config: SettingsOf<S>;
   /** The run's overall deadline, in seconds. */
   deadlineSeconds: number;
-}
-
-/** A task that declares no deadline gets this one. */
-export const DEFAULT_DEADLINE_SECONDS = 3600;
-/** How long a task may take to stop once its deadline aborted it, before the runner records the failure anyway. */
-export const DEADLINE_GRACE_MS = 15_000;
-
-/** The setting of a task's deadline, named after the task: nightly-export → NIGHTLY_EXPORT_DEADLINE_SECONDS. */
-export function deadlineSetting(task: Pick<TaskDefinition, 'name' | 'deadlineSeconds'>): Setting<number> & { default: number } {
-  const name = `${task.name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_DEADLINE_SECONDS`;
-  return settings.number(
-    name,
-    `longest a ${task.name} run may take; past it the run stops and is recorded failed`,
-    { min: 1, max: 7 * 86_400 },
-    {
-      default: task.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
-    },
-  );
 }
 
 export interface RunnerDeps<DB> {
@@ -254,16 +237,6 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     lockLost.abort(new OpsError(`lost the run lock (${reason}): stopped so that no two runs overlap`));
   });
   const connectionLost = store.connectionLost;
-  const deadline = new AbortController();
-  const signal = AbortSignal.any([scope.signal, lockLost.signal, deadline.signal, ...(connectionLost ? [connectionLost] : [])]);
-  // Why the run was stopped from outside the task, if it was; a lost connection explains a lost lock, so it comes first.
-  const stoppedBy = (): { status: 'interrupted' | 'failed'; error: string } | undefined => {
-    if (scope.signal.aborted) return { status: 'interrupted', error: `interrupted by ${scope.received() ?? 'signal'}` };
-    if (deadline.signal.aborted) return { status: 'failed', error: errorMessage(deadline.signal.reason) };
-    if (connectionLost?.aborted) return { status: 'failed', error: errorMessage(connectionLost.reason) };
-    if (lockLost.signal.aborted) return { status: 'failed', error: errorMessage(lockLost.signal.reason) };
-    return undefined;
-  };
   if (!release) {
     const holder = await store.runningHolder(lockKey);
     const reason = holder
@@ -276,6 +249,18 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     return summarize(end);
   }
 
+  // The deadline counts from here: the lock is held, the work begins.
+  const graceMs = deps.deadlineGraceMs ?? DEADLINE_GRACE_MS;
+  const deadline = armDeadline(prepared.deadlineSeconds, graceMs, log);
+  const signal = AbortSignal.any([scope.signal, lockLost.signal, deadline.signal, ...(connectionLost ? [connectionLost] : [])]);
+  // Why the run was stopped from outside the task, if it was; a lost connection explains a lost lock, so it comes first.
+  const stoppedBy = (): { status: 'interrupted' | 'failed'; error: string } | undefined => {
+    if (scope.signal.aborted) return { status: 'interrupted', error: `interrupted by ${scope.received() ?? 'signal'}` };
+    if (deadline.signal.aborted) return { status: 'failed', error: errorMessage(deadline.signal.reason) };
+    if (connectionLost?.aborted) return { status: 'failed', error: errorMessage(connectionLost.reason) };
+    if (lockLost.signal.aborted) return { status: 'failed', error: errorMessage(lockLost.signal.reason) };
+    return undefined;
+  };
   try {
     // The run's clock starts once it holds its lock (opening the database is not its time).
     startedAt = start.startedAt = clock();
@@ -297,18 +282,6 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
       },
     };
     let end: RunEnd;
-    // The deadline aborts the run's signal; a task that still has not returned a
-    // grace period later is abandoned, so that the process ends all the same.
-    const deadlineMs = prepared.deadlineSeconds * 1000;
-    const graceMs = deps.deadlineGraceMs ?? DEADLINE_GRACE_MS;
-    let abandon: (() => void) | undefined;
-    const abandoned = new Promise<'abandoned'>((resolve) => (abandon = () => resolve('abandoned')));
-    let graceTimer: NodeJS.Timeout | undefined;
-    const deadlineTimer = setTimeout(() => {
-      log.error('the run passed its deadline: stopping', { deadline_seconds: prepared.deadlineSeconds });
-      deadline.abort(new OpsError(`passed its deadline of ${prepared.deadlineSeconds} s`));
-      graceTimer = setTimeout(() => abandon?.(), graceMs);
-    }, deadlineMs);
     try {
       const running = task.run(
         {
@@ -338,7 +311,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
       // Whichever comes first: the task's own end, or its abandonment past the grace.
       const result = await new Promise<Awaited<typeof running> | 'abandoned'>((resolve, reject) => {
         running.then(resolve, reject);
-        void abandoned.then(resolve);
+        void deadline.abandoned.then(resolve);
       });
       if (result === 'abandoned') {
         running.catch(() => {}); // whatever it ends with now, the outcome is recorded
@@ -363,8 +336,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
         end = ended('failed', {}, message);
       }
     } finally {
-      clearTimeout(deadlineTimer);
-      clearTimeout(graceTimer);
+      deadline.clear();
       progress.stop();
     }
     await recordOutcome(store, start, end, log);
@@ -372,6 +344,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     log[level]('finished', { status: end.status, duration_ms: end.durationMs, stats: end.stats, failures: end.failureCount, error: end.error });
     return summarize(end);
   } finally {
+    deadline.clear();
     await release();
   }
 }

@@ -2,7 +2,7 @@
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { RuntimeConfig } from '../core/task.js';
-import { openDatabase, type DatabaseHandle } from './open.js';
+import { openDatabase, type DatabaseHandle, type OpenOptions } from './open.js';
 import { importPendingRuns } from './pending-runs.js';
 import { createRunStore } from './run-store.js';
 
@@ -11,14 +11,19 @@ export type { DatabaseHandle } from './open.js';
 
 export { readBusyHistory, describeBusy, type BusyHistory } from './busy-history.js';
 
-export async function openStorage(runtime: RuntimeConfig, log: Logger, signal?: AbortSignal): Promise<DatabaseHandle> {
-  const handle = await openDatabase({
+/** How the runtime settings open the database; `extra` adds a signal or `create: false`. */
+export function openOptionsFrom(runtime: RuntimeConfig, extra: Partial<OpenOptions> = {}): OpenOptions {
+  return {
     databaseUrl: runtime.databaseUrl,
     dataDir: runtime.dataDir,
     waitMs: runtime.lockWaitSeconds * 1000,
     staleMs: runtime.lockStaleSeconds * 1000,
-    signal,
-  });
+    ...extra,
+  };
+}
+
+export async function openStorage(runtime: RuntimeConfig, log: Logger, signal?: AbortSignal): Promise<DatabaseHandle> {
+  const handle = await openDatabase(openOptionsFrom(runtime, { signal }));
   try {
     const store = createRunStore(handle);
     if (runtime.autoMigrate) {
@@ -55,13 +60,7 @@ export async function openRunStore(runtime: RuntimeConfig, log: Logger, signal?:
  * wrong place.
  */
 export async function openReadOnly(runtime: RuntimeConfig, log: Logger): Promise<DatabaseHandle> {
-  const handle = await openDatabase({
-    databaseUrl: runtime.databaseUrl,
-    dataDir: runtime.dataDir,
-    waitMs: runtime.lockWaitSeconds * 1000,
-    staleMs: runtime.lockStaleSeconds * 1000,
-    create: false,
-  });
+  const handle = await openDatabase(openOptionsFrom(runtime, { create: false }));
   try {
     const pending = await createRunStore(handle).pendingMigrations();
     if (pending.includes('0001_task_logs')) {

@@ -37,26 +37,31 @@ export async function finishRun(db: Db, run: RunEnd): Promise<void> {
     .execute();
 }
 
+/** The task_logs row of a run that has ended, as one insert's values. */
+function finishedRunRow(run: RunStart & RunEnd) {
+  return {
+    run_id: run.runId,
+    task: run.task,
+    lock_key: run.lockKey,
+    status: run.status,
+    started_at: run.startedAt,
+    finished_at: run.finishedAt,
+    duration_ms: run.durationMs,
+    stats: JSON.stringify(run.stats),
+    failures: JSON.stringify(run.failures),
+    failure_count: run.failureCount,
+    error: run.error ?? null,
+    host: run.host,
+    pid: run.pid,
+    args: JSON.stringify(run.args),
+  };
+}
+
 /** A whole run at once (a skipped run recorded later); a second copy is ignored. */
 export async function insertFinishedRun(db: Db, run: RunStart & RunEnd): Promise<void> {
   await db
     .insertInto('task_logs')
-    .values({
-      run_id: run.runId,
-      task: run.task,
-      lock_key: run.lockKey,
-      status: run.status,
-      started_at: run.startedAt,
-      finished_at: run.finishedAt,
-      duration_ms: run.durationMs,
-      stats: JSON.stringify(run.stats),
-      failures: JSON.stringify(run.failures),
-      failure_count: run.failureCount,
-      error: run.error ?? null,
-      host: run.host,
-      pid: run.pid,
-      args: JSON.stringify(run.args),
-    })
+    .values(finishedRunRow(run))
     .onConflict((oc) => oc.column('run_id').doNothing())
     .execute();
 }
@@ -69,22 +74,7 @@ export async function insertFinishedRun(db: Db, run: RunStart & RunEnd): Promise
 export async function recordPendingRun(db: Db, run: RunStart & RunEnd): Promise<void> {
   await db
     .insertInto('task_logs')
-    .values({
-      run_id: run.runId,
-      task: run.task,
-      lock_key: run.lockKey,
-      status: run.status,
-      started_at: run.startedAt,
-      finished_at: run.finishedAt,
-      duration_ms: run.durationMs,
-      stats: JSON.stringify(run.stats),
-      failures: JSON.stringify(run.failures),
-      failure_count: run.failureCount,
-      error: run.error ?? null,
-      host: run.host,
-      pid: run.pid,
-      args: JSON.stringify(run.args),
-    })
+    .values(finishedRunRow(run))
     .onConflict((oc) =>
       oc
         .column('run_id')
