@@ -109,8 +109,10 @@ export async function listActiveCenters(db: Db, selection: CenterSelection = {})
     .where('is_active', '=', true)
     .orderBy('slug')
     .orderBy('center_id');
-  if (selection.slugs) query = query.where('slug', 'in', selection.slugs.length ? selection.slugs : ['\u0000']);
-  if (selection.centerIds) query = query.where('center_id', 'in', selection.centerIds.length ? selection.centerIds : ['\u0000']);
+  // An empty selection selects nothing (SQL has no empty IN list).
+  if (selection.slugs?.length === 0 || selection.centerIds?.length === 0) return [];
+  if (selection.slugs) query = query.where('slug', 'in', selection.slugs);
+  if (selection.centerIds) query = query.where('center_id', 'in', selection.centerIds);
   if (selection.limit) query = query.limit(selection.limit);
   return query.execute();
 }
