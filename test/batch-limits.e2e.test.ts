@@ -13,22 +13,9 @@ import { sql } from 'kysely';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { backends, type TestDatabase } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
+import { QUIET_LLM } from '../src/sandbox/llm-sim.js';
 
-const quietLlm = {
-  latencyMs: 0,
-  errorRate: 0,
-  rateLimitRate: 0,
-  outage: false,
-  failFirst: 0,
-  truncateRate: 0,
-  nonJsonRate: 0,
-  fenceRate: 0,
-  invalidEventRate: 0,
-  formulaEvents: false,
-  noisyEvents: false,
-  eventsPerLocation: 6,
-  hugeVenueChars: 0,
-};
+const quietLlm = QUIET_LLM;
 
 for (const backend of backends) {
   describe(`run-batch limits on ${backend.name}`, { skip: backend.skip }, () => {

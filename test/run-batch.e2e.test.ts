@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { backends, type TestDatabase } from './helpers/db.js';
 import { baseEnv, runOps, startOps, waitForOutput } from './helpers/ops.js';
+import { QUIET_LLM } from '../src/sandbox/llm-sim.js';
 
 // 27 seeded centers, every 10th inactive: 25 active, as in the old system.
 const CENTERS = 27;
@@ -19,19 +20,7 @@ for (const backend of backends) {
   describe(`run-batch on ${backend.name}`, { skip: backend.skip }, () => {
     let sandbox: Sandbox;
     const env = (db: TestDatabase, extra: Record<string, string> = {}) => baseEnv({ ...sandbox.env, ...db.env, ...extra });
-    const quietLlm = {
-      latencyMs: 0,
-      errorRate: 0,
-      rateLimitRate: 0,
-      outage: false,
-      failFirst: 0,
-      truncateRate: 0,
-      nonJsonRate: 0,
-      fenceRate: 0,
-      invalidEventRate: 0,
-      formulaEvents: false,
-      noisyEvents: false,
-    };
+    const quietLlm = QUIET_LLM;
 
     async function syncedDb(): Promise<TestDatabase> {
       const db = await backend.create();

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { startLlmSim, type LlmSimOptions } from '../src/sandbox/llm-sim.js';
+import { QUIET_LLM, startLlmSim } from '../src/sandbox/llm-sim.js';
 import type { LocationSimOptions } from '../src/sandbox/location-sim.js';
 import { seededCenters } from '../src/sandbox/seed.js';
 
@@ -32,19 +32,7 @@ const quietLocation: LocationSimOptions = {
   extraSlugs: [],
   removeSlugs: [],
 };
-const quietLlm: LlmSimOptions = {
-  latencyMs: 0,
-  errorRate: 0,
-  rateLimitRate: 0,
-  outage: false,
-  failFirst: 0,
-  truncateRate: 0,
-  nonJsonRate: 0,
-  fenceRate: 0,
-  invalidEventRate: 0,
-  formulaEvents: false,
-  ignoreResponseFormat: false,
-};
+const quietLlm = QUIET_LLM;
 
 async function getJson(url: string, headers: Record<string, string> = KEY): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(url, { headers });

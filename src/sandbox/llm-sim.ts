@@ -77,6 +77,9 @@ const DEFAULTS: Required<Omit<LlmSimOptions, 'apiKey'>> = {
   seed: 7,
 };
 
+/** Every fault off, answers as by default: what a test resets to before it turns one knob on. */
+export const QUIET_LLM: LlmSimOptions = (({ seed: _seed, ...quiet }) => quiet)(DEFAULTS);
+
 const KINDS = [
   ['Farmers Market', 'market', 'Town Square'],
   ['Jazz Night', 'music', 'Blue Note Hall'],
