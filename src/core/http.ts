@@ -102,10 +102,7 @@ export function classifyHttpError(system: string, error: unknown): UpstreamError
   if (error instanceof UpstreamError) return error;
   const redirect = crossOriginRedirectIn(error);
   if (redirect) {
-    const where =
-      error instanceof AxiosError
-        ? `${(error.config?.method ?? 'get').toUpperCase()} ${redact(fullUrl(error.config?.baseURL, error.config?.url))}`
-        : 'a request';
+    const where = error instanceof AxiosError ? describeRequest(error.config?.method, error.config?.baseURL, error.config?.url) : 'a request';
     return new UpstreamError(
       `${system}: ${where} was redirected to another origin (${redact(redirect.to)}); not followed, so that no credential goes along — point the URL setting at the final address`,
       { system, retriable: false, code: 'cross_origin_redirect' },
@@ -113,7 +110,7 @@ export function classifyHttpError(system: string, error: unknown): UpstreamError
     );
   }
   if (error instanceof AxiosError) {
-    const where = `${(error.config?.method ?? 'get').toUpperCase()} ${redact(fullUrl(error.config?.baseURL, error.config?.url))}`;
+    const where = describeRequest(error.config?.method, error.config?.baseURL, error.config?.url);
     if (error.response) {
       const status = error.response.status;
       const retriable = status === 408 || status === 429 || status >= 500;
@@ -133,6 +130,11 @@ export function classifyHttpError(system: string, error: unknown): UpstreamError
     );
   }
   return new UpstreamError(`${system}: ${redact(error instanceof Error ? error.message : String(error))}`, { system, retriable: false }, { cause: error });
+}
+
+/** "GET https://host/path" with any credential in the URL masked, for errors and logs. */
+function describeRequest(method: string | undefined, base: string | undefined, url: string | undefined): string {
+  return `${(method ?? 'get').toUpperCase()} ${redact(fullUrl(base, url))}`;
 }
 
 function fullUrl(base: string | undefined, url: string | undefined): string {
@@ -186,7 +188,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
               return await instance.request<T>({ method, url, data: body, params: req.params, signal: attempt.signal });
             } catch (error) {
               if (attempt.timedOut()) {
-                const where = `${method.toUpperCase()} ${redact(fullUrl(options.baseURL, url))}`;
+                const where = describeRequest(method, options.baseURL, url);
                 throw new UpstreamError(
                   `${options.system}: ${where} timed out after ${timeoutMs}ms`,
                   { system: options.system, retriable: true, code: 'timeout' },

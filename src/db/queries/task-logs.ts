@@ -22,19 +22,20 @@ export async function insertRun(db: Db, run: RunStart): Promise<void> {
 }
 
 export async function finishRun(db: Db, run: RunEnd): Promise<void> {
-  await db
-    .updateTable('task_logs')
-    .set({
-      status: run.status,
-      finished_at: run.finishedAt,
-      duration_ms: run.durationMs,
-      stats: JSON.stringify(run.stats),
-      failures: JSON.stringify(run.failures),
-      failure_count: run.failureCount,
-      error: run.error ?? null,
-    })
-    .where('run_id', '=', run.runId)
-    .execute();
+  await db.updateTable('task_logs').set(outcomeColumns(run)).where('run_id', '=', run.runId).execute();
+}
+
+/** The columns a run's outcome fills: set when it ends, whichever way it is recorded. */
+function outcomeColumns(end: RunEnd) {
+  return {
+    status: end.status,
+    finished_at: end.finishedAt,
+    duration_ms: end.durationMs,
+    stats: JSON.stringify(end.stats),
+    failures: JSON.stringify(end.failures),
+    failure_count: end.failureCount,
+    error: end.error ?? null,
+  };
 }
 
 /** The task_logs row of a run that has ended, as one insert's values. */
@@ -43,17 +44,11 @@ function finishedRunRow(run: RunStart & RunEnd) {
     run_id: run.runId,
     task: run.task,
     lock_key: run.lockKey,
-    status: run.status,
     started_at: run.startedAt,
-    finished_at: run.finishedAt,
-    duration_ms: run.durationMs,
-    stats: JSON.stringify(run.stats),
-    failures: JSON.stringify(run.failures),
-    failure_count: run.failureCount,
-    error: run.error ?? null,
     host: run.host,
     pid: run.pid,
     args: JSON.stringify(run.args),
+    ...outcomeColumns(run),
   };
 }
 
@@ -75,20 +70,7 @@ export async function recordPendingRun(db: Db, run: RunStart & RunEnd): Promise<
   await db
     .insertInto('task_logs')
     .values(finishedRunRow(run))
-    .onConflict((oc) =>
-      oc
-        .column('run_id')
-        .doUpdateSet((eb) => ({
-          status: eb.ref('excluded.status'),
-          finished_at: eb.ref('excluded.finished_at'),
-          duration_ms: eb.ref('excluded.duration_ms'),
-          stats: eb.ref('excluded.stats'),
-          failures: eb.ref('excluded.failures'),
-          failure_count: eb.ref('excluded.failure_count'),
-          error: eb.ref('excluded.error'),
-        }))
-        .where('task_logs.status', '=', 'running'),
-    )
+    .onConflict((oc) => oc.column('run_id').doUpdateSet(outcomeColumns(run)).where('task_logs.status', '=', 'running'))
     .execute();
 }
 
