@@ -114,7 +114,8 @@ export async function runTasks(calls: TaskCall[], flags: GlobalFlags, env: Env =
             store = await openRunStore(runtime, output.log, scope.signal);
           } catch (err) {
             if (err instanceof BusyError) {
-              const jammed = await busyTooLong(runtime, err, clock());
+              // Real time: the skipped runs' files carry real times, whatever OPS_NOW says.
+              const jammed = await busyTooLong(runtime, err, new Date());
               if (jammed) throw new StorageUnavailable(jammed, true);
               throw err; // the runner records skipped
             }

@@ -110,10 +110,10 @@ export class LlmClient {
    * (the SDK's own stops once headers arrive), and the caller's signal gets
    * no listener that outlives the request (openai@6 never removes its own).
    */
-  private async send(sdk: OpenAI, body: OpenAI.ChatCompletionCreateParamsNonStreaming, signal?: AbortSignal): Promise<OpenAI.ChatCompletion> {
+  private async send<T>(signal: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return withAttemptSignal(this.config.timeoutMs, signal, async (attempt) => {
       try {
-        return await sdk.chat.completions.create(body, { signal: attempt.signal });
+        return await call(attempt.signal);
       } catch (error) {
         throw attempt.timedOut() ? this.timeoutError(error) : await this.toUpstreamError(error);
       }
@@ -145,7 +145,7 @@ export class LlmClient {
         body.response_format = { type: 'json_schema', json_schema: { name: request.format.name, strict: true, schema: request.format.schema } };
       }
       try {
-        return await this.send(sdk, body, request.signal);
+        return await this.send(request.signal, (signal) => sdk.chat.completions.create(body, { signal }));
       } catch (error) {
         // A provider that does not take json_schema: ask again in plain text and
         // parse. Part of the same attempt: the provider did not fail, we asked wrong.
@@ -153,7 +153,7 @@ export class LlmClient {
           this.structured = false;
           this.log?.warn('the provider refused structured output; parsing JSON from text from now on', { system: this.system });
           delete body.response_format;
-          return await this.send(sdk, body, request.signal);
+          return await this.send(request.signal, (signal) => sdk.chat.completions.create(body, { signal }));
         }
         throw error;
       }
@@ -187,13 +187,7 @@ export class LlmClient {
   async probe(signal?: AbortSignal): Promise<string> {
     const sdk = await this.sdk();
     const started = Date.now();
-    await withAttemptSignal(this.config.timeoutMs, signal, async (attempt) => {
-      try {
-        await sdk.models.list({ signal: attempt.signal });
-      } catch (error) {
-        throw attempt.timedOut() ? this.timeoutError(error) : await this.toUpstreamError(error);
-      }
-    });
+    await this.send(signal, (attemptSignal) => sdk.models.list({ signal: attemptSignal }));
     return `models listed in ${Date.now() - started}ms`;
   }
 }
