@@ -107,10 +107,120 @@ export interface DiscoveredEventsTable {
   last_seen_at: Timestamp;
 }
 
+type Int = ColumnType<number, number | undefined, number>;
+/** bigint columns arrive as text from pg and PGlite; ids written as numbers. */
+type BigId = ColumnType<number | string, number | string, number | string>;
+
+export interface PartnersTable {
+  id: Generated<number>;
+  name: string;
+  provider: string;
+  key_env: string;
+  secret_env: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: TimestampWithDefault;
+  updated_at: TimestampWithDefault;
+}
+
+export interface RacesTable {
+  race_id: BigId;
+  partner_id: number;
+  name: string;
+  timezone: string;
+  next_date: ColumnType<Date | string | null, string | null, string | null>;
+  next_end_date: ColumnType<Date | string | null, string | null, string | null>;
+  last_modified: Timestamp | null;
+  address: Json<Record<string, unknown>> | null;
+  first_seen_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RaceEventsTable {
+  event_id: BigId;
+  race_id: BigId;
+  partner_id: number;
+  name: string;
+  start_time: Timestamp | null;
+  end_time: Timestamp | null;
+  timezone: string;
+  event_type: string | null;
+  distance: string | null;
+  backfill_status: ColumnType<string, string | undefined, string>;
+  backfill_next_page: Int;
+  backfill_started_at: Timestamp | null;
+  backfill_completed_at: Timestamp | null;
+  bookmark: Timestamp | null;
+  last_synced_at: Timestamp | null;
+  participants: Int;
+  removed: Int;
+  lease_owner: string | null;
+  lease_until: Timestamp | null;
+  first_seen_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ParticipantsTable {
+  event_id: BigId;
+  registration_id: BigId;
+  race_id: BigId;
+  user_id: BigId | null;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  dob: ColumnType<Date | string | null, string | null, string | null>;
+  gender: string | null;
+  age: number | null;
+  bib_num: string | null;
+  chip_num: string | null;
+  registration_date: Timestamp | null;
+  last_modified: Timestamp | null;
+  amount_paid: ColumnType<string | null, string | null, string | null>;
+  team_info: Json | null;
+  city: string | null;
+  state: string | null;
+  zipcode: string | null;
+  country_code: string | null;
+  removed_at: Timestamp | null;
+  removed_reason: string | null;
+  new_registration_id: BigId | null;
+  first_synced_at: Timestamp;
+  synced_at: Timestamp;
+}
+
+export interface SyncHistoryTable {
+  id: Generated<string>;
+  event_id: BigId;
+  partner_id: number;
+  kind: string;
+  run_id: string;
+  status: string;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  records_upserted: Int;
+  records_removed: Int;
+  records_failed: Int;
+  api_calls: Int;
+  pages: Int;
+  bookmark_before: Timestamp | null;
+  bookmark_after: Timestamp | null;
+  error: string | null;
+}
+
+export interface ProviderCallsTable {
+  credential: string;
+  called_at: Timestamp;
+}
+
 export interface Database {
   task_logs: TaskLogsTable;
   centers: CentersTable;
   batch_runs: BatchRunsTable;
   batch_run_centers: BatchRunCentersTable;
   discovered_events: DiscoveredEventsTable;
+  partners: PartnersTable;
+  races: RacesTable;
+  race_events: RaceEventsTable;
+  participants: ParticipantsTable;
+  sync_history: SyncHistoryTable;
+  provider_calls: ProviderCallsTable;
 }

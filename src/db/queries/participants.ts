@@ -1,0 +1,138 @@
+/**
+ * Every statement on participants. Writes are set-based: a page of rows goes
+ * in as one INSERT … SELECT FROM unnest(arrays) ON CONFLICT, a handful of
+ * parameters for any number of rows (platform.md: the fastest path short of COPY).
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+type Db = Kysely<Database>;
+
+export interface ParticipantRow {
+  registrationId: number;
+  userId: number | null;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  dob: string | null;
+  gender: string | null;
+  age: number | null;
+  bibNum: string | null;
+  chipNum: string | null;
+  registrationDate: Date | null;
+  lastModified: Date | null;
+  amountPaid: string | null;
+  teamInfo: unknown | null;
+  city: string | null;
+  state: string | null;
+  zipcode: string | null;
+  countryCode: string | null;
+}
+
+export interface RemovalRow {
+  registrationId: number;
+  lastModified: Date | null;
+  reason: string;
+  newRegistrationId: number | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The last row of each registration id wins: one statement must not touch a row twice. */
+function lastPerKey<T extends { registrationId: number }>(rows: T[]): T[] {
+  const byKey = new Map<number, T>();
+  for (const row of rows) byKey.set(row.registrationId, row);
+  return byKey.size === rows.length ? rows : [...byKey.values()];
+}
+
+/**
+ * Inserts or updates a page of one event's participants; a row listed again is
+ * current, so a removal mark on it is cleared. Counts inserted and updated.
+ */
+export async function upsertParticipants(
+  db: Db,
+  eventId: number,
+  raceId: number,
+  page: ParticipantRow[],
+  syncedAt: Date,
+): Promise<{ inserted: number; updated: number }> {
+  const rows = lastPerKey(page);
+  if (rows.length === 0) return { inserted: 0, updated: 0 };
+  const col = <K extends keyof ParticipantRow>(key: K) => rows.map((r) => r[key]);
+  const { rows: result } = await sql<{ inserted: number; total: number }>`
+    with upserted as (
+      insert into participants (event_id, race_id, registration_id, user_id, first_name, last_name, email, dob, gender, age,
+                                bib_num, chip_num, registration_date, last_modified, amount_paid, team_info,
+                                city, state, zipcode, country_code, first_synced_at, synced_at)
+      select ${eventId}::bigint, ${raceId}::bigint, r.registration_id, r.user_id, r.first_name, r.last_name, r.email, r.dob, r.gender, r.age,
+             r.bib_num, r.chip_num, r.registration_date, r.last_modified, r.amount_paid, r.team_info::jsonb,
+             r.city, r.state, r.zipcode, r.country_code, ${syncedAt}::timestamptz, ${syncedAt}::timestamptz
+      from unnest(
+        ${col('registrationId')}::bigint[], ${col('userId')}::bigint[], ${col('firstName')}::text[], ${col('lastName')}::text[],
+        ${col('email')}::text[], ${col('dob')}::date[], ${col('gender')}::text[], ${col('age')}::int[],
+        ${col('bibNum')}::text[], ${col('chipNum')}::text[], ${rows.map((r) => iso(r.registrationDate))}::timestamptz[],
+        ${rows.map((r) => iso(r.lastModified))}::timestamptz[], ${col('amountPaid')}::numeric[],
+        ${rows.map((r) => (r.teamInfo == null ? null : JSON.stringify(r.teamInfo)))}::text[],
+        ${col('city')}::text[], ${col('state')}::text[], ${col('zipcode')}::text[], ${col('countryCode')}::text[]
+      ) as r(registration_id, user_id, first_name, last_name, email, dob, gender, age, bib_num, chip_num,
+             registration_date, last_modified, amount_paid, team_info, city, state, zipcode, country_code)
+      on conflict (event_id, registration_id) do update set
+        race_id = excluded.race_id, user_id = excluded.user_id, first_name = excluded.first_name, last_name = excluded.last_name,
+        email = excluded.email, dob = excluded.dob, gender = excluded.gender, age = excluded.age, bib_num = excluded.bib_num,
+        chip_num = excluded.chip_num, registration_date = excluded.registration_date, last_modified = excluded.last_modified,
+        amount_paid = excluded.amount_paid, team_info = excluded.team_info, city = excluded.city, state = excluded.state,
+        zipcode = excluded.zipcode, country_code = excluded.country_code, synced_at = excluded.synced_at,
+        removed_at = null, removed_reason = null, new_registration_id = null
+      returning (xmax = 0) as inserted
+    )
+    select (count(*) filter (where inserted))::int as inserted, count(*)::int as total from upserted`.execute(db);
+  const inserted = result[0]?.inserted ?? 0;
+  return { inserted, updated: (result[0]?.total ?? 0) - inserted };
+}
+
+/**
+ * Marks removed registrations with when and why; never deletes. A removal of a
+ * registration we never stored is recorded too (a row with only its removal),
+ * so that nothing removed can later look current. Counts rows marked.
+ */
+export async function markRemoved(db: Db, eventId: number, raceId: number, page: RemovalRow[], at: Date): Promise<number> {
+  const rows = lastPerKey(page);
+  if (rows.length === 0) return 0;
+  const { rows: result } = await sql<{ marked: number }>`
+    with marked as (
+      insert into participants (event_id, race_id, registration_id, removed_at, removed_reason, new_registration_id, last_modified, first_synced_at, synced_at)
+      select ${eventId}::bigint, ${raceId}::bigint, r.registration_id, coalesce(r.last_modified, ${at}::timestamptz), r.reason, r.new_registration_id,
+             r.last_modified, ${at}::timestamptz, ${at}::timestamptz
+      from unnest(${rows.map((r) => r.registrationId)}::bigint[], ${rows.map((r) => iso(r.lastModified))}::timestamptz[],
+                  ${rows.map((r) => r.reason)}::text[], ${rows.map((r) => r.newRegistrationId)}::bigint[])
+           as r(registration_id, last_modified, reason, new_registration_id)
+      on conflict (event_id, registration_id) do update set
+        removed_at = excluded.removed_at, removed_reason = excluded.removed_reason,
+        new_registration_id = excluded.new_registration_id, synced_at = excluded.synced_at
+      returning 1
+    )
+    select count(*)::int as marked from marked`.execute(db);
+  return result[0]?.marked ?? 0;
+}
+
+/**
+ * After a full pass over an event: a current row the provider no longer listed
+ * (synced before the pass began) is marked removed as `not_listed`, never deleted.
+ */
+export async function markNotListed(db: Db, eventId: number, passStartedAt: Date, at: Date): Promise<number> {
+  const result = await db
+    .updateTable('participants')
+    .set({ removed_at: at, removed_reason: 'not_listed' })
+    .where('event_id', '=', eventId)
+    .where('removed_at', 'is', null)
+    .where('synced_at', '<', passStartedAt)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function participantCounts(db: Db, eventId: number): Promise<{ current: number; removed: number }> {
+  const { rows } = await sql<{ current: number; removed: number }>`
+    select (count(*) filter (where removed_at is null))::int as current, (count(*) filter (where removed_at is not null))::int as removed
+    from participants where event_id = ${eventId}`.execute(db);
+  return { current: rows[0]?.current ?? 0, removed: rows[0]?.removed ?? 0 };
+}
