@@ -303,3 +303,26 @@ test('the deadline setting: a default each task declares, 1 h otherwise, validat
     );
   }
 });
+
+test('lock slots: runs take the first free slot, as many at once as there are slots; one more is skipped', async () => {
+  const store = new MemoryStore();
+  const releases: Array<() => void> = [];
+  const shared = defineTask({
+    name: 'shared',
+    summary: '',
+    settings: noSettings,
+    lockKey: () => ['shared#1', 'shared#2'],
+    run: () => new Promise((r) => releases.push(() => r({}))),
+  });
+  const first = runTask(shared, {}, prepare(shared, {}), deps(store));
+  const second = runTask(shared, {}, prepare(shared, {}), deps(store));
+  await sleep(20);
+  assert.deepEqual([...store.locks].sort(), ['shared#1', 'shared#2']);
+  const third = await runTask(shared, {}, prepare(shared, {}), deps(store));
+  assert.equal(third.status, 'skipped');
+  assert.match(third.error!, /another run holds the lock "shared#1"/);
+  for (const release of releases) release();
+  assert.deepEqual([(await first).status, (await second).status], ['success', 'success']);
+  const keys = [...store.rows.values()].filter((r) => r.status === 'success').map((r) => r.lockKey);
+  assert.deepEqual(keys.sort(), ['shared#1', 'shared#2'], 'each run row names the slot it held');
+});

@@ -70,7 +70,7 @@ function failedRun(call: TaskCall, clock: Clock, error: string, exitCode: number
     error,
     notes: [],
   };
-  const lockKey = call.task.lockKey?.(call.options) ?? call.task.name;
+  const lockKey = [call.task.lockKey?.(call.options) ?? call.task.name].flat()[0] ?? call.task.name;
   return {
     runId,
     task: call.task.name,

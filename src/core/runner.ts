@@ -171,7 +171,8 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
   const { output, scope, clock } = deps;
   let startedAt = clock();
   const runId = newRunId(startedAt);
-  const lockKey = task.lockKey?.(options) ?? task.name;
+  const lockKeys = [task.lockKey?.(options) ?? task.name].flat();
+  let lockKey = lockKeys[0] ?? task.name;
   const log = output.log.child({ task: task.name, run_id: runId });
   const start: RunStart = {
     runId,
@@ -232,10 +233,20 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
 
   // Losing the lock mid-run (its connection died) would let a second run overlap this one: stop.
   const lockLost = new AbortController();
-  const release = await store.acquireLock(lockKey, prepared.runtime.lockWaitSeconds * 1000, scope.signal, (reason) => {
+  const onLockLost = (reason: string) => {
     log.error('lost the run lock: stopping so that no two runs overlap', { reason });
     lockLost.abort(new OpsError(`lost the run lock (${reason}): stopped so that no two runs overlap`));
-  });
+  };
+  // Slots: the first free one, without waiting; when every slot is taken, wait for the first as usual.
+  let release: Awaited<ReturnType<typeof store.acquireLock>> = null;
+  for (const key of lockKeys.length > 1 ? lockKeys : []) {
+    release = await store.acquireLock(key, 0, scope.signal, onLockLost);
+    if (release) {
+      lockKey = start.lockKey = key;
+      break;
+    }
+  }
+  release ??= await store.acquireLock(lockKey, prepared.runtime.lockWaitSeconds * 1000, scope.signal, onLockLost);
   const connectionLost = store.connectionLost;
   if (!release) {
     const holder = await store.runningHolder(lockKey);

@@ -62,8 +62,12 @@ export interface TaskDefinition<DB = any, S extends Record<string, Setting<any>>
    * setting <TASK_NAME>_DEADLINE_SECONDS overrides it. Past it the run is failed.
    */
   deadlineSeconds?: number;
-  /** The lock that keeps two runs from overlapping; the task name by default. */
-  lockKey?: (options: O) => string;
+  /**
+   * The lock that keeps two runs from overlapping; the task name by default.
+   * A list means slots: the run takes the first free one, so up to that many
+   * runs go at once (a task whose runs share work through their own row leases).
+   */
+  lockKey?: (options: O) => string | string[];
   run(ctx: TaskContext<DB, SettingsOf<S>>, options: O): Promise<Stats | TaskResult>;
   /** Checks across settings (one needed only when another has some value); throws ConfigError. */
   validate?(config: SettingsOf<S>): void;
