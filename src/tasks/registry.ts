@@ -7,4 +7,6 @@ import type { TaskDefinition } from '../core/task.js';
 export const taskLoaders: Record<string, () => Promise<TaskDefinition<any, any, any>>> = {
   'sync-centers': async () => (await import('./sync-centers.js')).syncCenters,
   'run-batch': async () => (await import('./run-batch.js')).runBatch,
+  'discover-events': async () => (await import('./discover-events.js')).discoverEvents,
+  'sync-event': async () => (await import('./sync-event.js')).syncEvent,
 };

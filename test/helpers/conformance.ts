@@ -26,6 +26,11 @@ export interface ConformanceSubject {
   working: RegExp;
   /** A setting of this task and a malformed value for it. */
   badSetting: [name: string, value: string];
+  /**
+   * Runs that share the work through row leases (lock slots) all run when
+   * started together; this checks that none of them did another's work.
+   */
+  sharedRuns?: (db: TestDatabase) => Promise<void>;
 }
 
 const runsOf = (db: TestDatabase, task: string) =>
@@ -55,6 +60,14 @@ export function conformance(backend: Backend, subject: ConformanceSubject): void
           [0, 0, 0, 0, 0],
           results.map((r) => r.stderr).join('\n'),
         );
+        if (subject.sharedRuns && backend.name === 'postgres') {
+          assert.deepEqual(
+            results.map((r) => r.json.status),
+            ['success', 'success', 'success', 'success', 'success'],
+          );
+          await subject.sharedRuns(db);
+          return;
+        }
         assert.deepEqual(results.map((r) => r.json.status).sort(), ['skipped', 'skipped', 'skipped', 'skipped', 'success']);
         const skipped = results.filter((r) => r.json.status === 'skipped');
         assert.ok(

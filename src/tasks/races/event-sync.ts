@@ -1,0 +1,173 @@
+/**
+ * Syncing one event whose lease this process holds: a full backfill (every
+ * participant, page by page, resumable where it stopped) or an incremental
+ * sync (participants and removals modified since the bookmark). Each page is
+ * one transaction with its progress; the bookmark advances only in the
+ * transaction of the sync's last rows, so no change is ever skipped.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../../core/clock.js';
+import { errorMessage, InterruptedError, isAbortError, OpsError, throwIfAborted, UpstreamError, ValidationError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { markNotListed, markRemoved, participantCounts, upsertParticipants } from '../../db/queries/participants.js';
+import {
+  advanceBookmark,
+  beginBackfill,
+  completeBackfill,
+  recordBackfillPage,
+  renewLease,
+  restartBackfill,
+  storeParticipantCounts,
+  type EventState,
+} from '../../db/queries/race-events.js';
+import { addSyncCounts, finishSyncHistory, startSyncHistory, type SyncKind } from '../../db/queries/sync-history.js';
+import type { Database } from '../../db/schema.js';
+import type { Rejected, RunSignUpApi } from '../../integrations/runsignup.js';
+import { BudgetExhaustedError } from './partner-session.js';
+import type { ProviderConfig } from './settings.js';
+
+export interface EventSyncDeps {
+  db: Kysely<Database>;
+  config: ProviderConfig;
+  runId: string;
+  /** The lease owner: this run. */
+  owner: string;
+  now: Clock;
+  signal: AbortSignal;
+  log: Logger;
+  failItem(item: string, reason: string): void;
+}
+
+export interface EventSyncOutcome {
+  eventId: number;
+  kind: SyncKind;
+  status: 'completed' | 'deferred' | 'failed' | 'interrupted';
+  upserted: number;
+  removed: number;
+  rejected: number;
+  calls: number;
+  pages: number;
+  error?: string;
+}
+
+/** Another process took the event over after our lease ran out: stop, its rows are its own now. */
+class LeaseLost extends OpsError {}
+
+function eventLabel(event: EventState): string {
+  return `event ${event.event_id} (${event.name})`;
+}
+
+export async function syncEvent(deps: EventSyncDeps, api: RunSignUpApi, event: EventState, options: { full?: boolean } = {}): Promise<EventSyncOutcome> {
+  const kind: SyncKind = options.full || event.backfill_status !== 'complete' ? 'full_sync' : 'incremental';
+  const outcome: EventSyncOutcome = { eventId: event.event_id, kind, status: 'completed', upserted: 0, removed: 0, rejected: 0, calls: 0, pages: 0 };
+  const startedAt = deps.now();
+  const historyId = await startSyncHistory(deps.db, {
+    eventId: event.event_id,
+    partnerId: event.partner_id,
+    kind,
+    runId: deps.runId,
+    startedAt,
+    bookmarkBefore: event.bookmark,
+  });
+  let bookmarkAfter: Date | null = null;
+  try {
+    if (kind === 'full_sync') bookmarkAfter = await backfill(deps, api, event, outcome, historyId, Boolean(options.full));
+    else bookmarkAfter = await incremental(deps, api, event, outcome, historyId, startedAt);
+  } catch (err) {
+    outcome.error = errorMessage(err);
+    if (err instanceof BudgetExhaustedError) outcome.status = 'deferred';
+    else if (deps.signal.aborted || isAbortError(err) || err instanceof InterruptedError) outcome.status = 'interrupted';
+    else if (err instanceof UpstreamError || err instanceof ValidationError || err instanceof LeaseLost) outcome.status = 'failed';
+    else {
+      // Not the event's fault (the database refusing writes, a bug): the run fails, and says so.
+      await finishSyncHistory(deps.db, historyId, { status: 'failed', finishedAt: deps.now(), error: outcome.error, apiCalls: api.calls }).catch(() => {});
+      throw err;
+    }
+  }
+  outcome.calls = api.calls;
+  await finishSyncHistory(deps.db, historyId, {
+    status: outcome.status,
+    finishedAt: deps.now(),
+    bookmarkAfter,
+    error: outcome.error,
+    apiCalls: outcome.calls,
+  });
+  if (outcome.status === 'failed') deps.failItem(eventLabel(event), outcome.error ?? 'failed');
+  if (outcome.status === 'interrupted') throw new InterruptedError();
+  return outcome;
+}
+
+function reportRejected(deps: EventSyncDeps, event: EventState, rejected: Rejected[], outcome: EventSyncOutcome): void {
+  for (const r of rejected) deps.failItem(`${eventLabel(event)} ${r.item}`, r.reason);
+  outcome.rejected += rejected.length;
+}
+
+/** One page's writes, its progress and our lease, all in one transaction. */
+async function inPageTransaction(deps: EventSyncDeps, eventId: number, work: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
+  throwIfAborted(deps.signal);
+  await deps.db.transaction().execute(async (tx) => {
+    const leaseUntil = new Date(deps.now().getTime() + deps.config.leaseSeconds * 1000);
+    if (!(await renewLease(tx, eventId, deps.owner, leaseUntil))) {
+      throw new LeaseLost(`event ${eventId}: the lease ran out and another process took the event over; stopped`);
+    }
+    await work(tx);
+  });
+}
+
+const toUnixSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+async function backfill(deps: EventSyncDeps, api: RunSignUpApi, event: EventState, outcome: EventSyncOutcome, historyId: number, restart: boolean): Promise<Date> {
+  const eventId = event.event_id;
+  if (restart) await restartBackfill(deps.db, eventId);
+  const { startedAt, nextPage } = await beginBackfill(deps.db, eventId, deps.now());
+  const bookmark = new Date(startedAt.getTime() - deps.config.overlapSeconds * 1000);
+  if (nextPage > 1) deps.log.info('resuming a backfill', { event_id: eventId, page: nextPage });
+  for await (const page of api.participantPages(event.race_id, eventId, { startPage: nextPage, perPage: deps.config.pageSize }, deps.signal)) {
+    reportRejected(deps, event, page.rejected, outcome);
+    await inPageTransaction(deps, eventId, async (tx) => {
+      const written = await upsertParticipants(tx, eventId, event.race_id, page.participants, startedAt);
+      outcome.upserted += written.inserted + written.updated;
+      outcome.pages += 1;
+      await addSyncCounts(tx, historyId, { upserted: written.inserted + written.updated, failed: page.rejected.length, pages: 1 });
+      await recordBackfillPage(tx, eventId, page.page);
+      if (page.last) {
+        // A full pass: what was stored before it began and is no longer listed is marked, not deleted.
+        if (restart) outcome.removed += await markNotListed(tx, eventId, startedAt, deps.now());
+        await completeBackfill(tx, eventId, startedAt, bookmark, deps.now());
+        await storeParticipantCounts(tx, eventId, await participantCounts(tx, eventId));
+      }
+    });
+  }
+  return bookmark;
+}
+
+async function incremental(deps: EventSyncDeps, api: RunSignUpApi, event: EventState, outcome: EventSyncOutcome, historyId: number, startedAt: Date): Promise<Date> {
+  const eventId = event.event_id;
+  const since = event.bookmark ?? new Date(0);
+  const modifiedAfter = toUnixSeconds(new Date(since));
+  const bookmark = new Date(startedAt.getTime() - deps.config.overlapSeconds * 1000);
+  for await (const page of api.participantPages(event.race_id, eventId, { modifiedAfter, perPage: deps.config.pageSize }, deps.signal)) {
+    reportRejected(deps, event, page.rejected, outcome);
+    await inPageTransaction(deps, eventId, async (tx) => {
+      const written = await upsertParticipants(tx, eventId, event.race_id, page.participants, startedAt);
+      outcome.upserted += written.inserted + written.updated;
+      outcome.pages += 1;
+      await addSyncCounts(tx, historyId, { upserted: written.inserted + written.updated, failed: page.rejected.length, pages: 1 });
+    });
+  }
+  // Removals after the participants: a registration removed during the sync ends removed.
+  for await (const page of api.removedPages(event.race_id, eventId, { modifiedAfter, perPage: deps.config.pageSize }, deps.signal)) {
+    reportRejected(deps, event, page.rejected, outcome);
+    await inPageTransaction(deps, eventId, async (tx) => {
+      const marked = await markRemoved(tx, eventId, event.race_id, page.removed, deps.now());
+      outcome.removed += marked;
+      outcome.pages += 1;
+      await addSyncCounts(tx, historyId, { removed: marked, failed: page.rejected.length, pages: 1 });
+      if (page.last) {
+        await advanceBookmark(tx, eventId, startedAt, bookmark);
+        await storeParticipantCounts(tx, eventId, await participantCounts(tx, eventId));
+      }
+    });
+  }
+  return bookmark;
+}

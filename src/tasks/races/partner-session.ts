@@ -1,0 +1,90 @@
+/**
+ * One partner's side of a run: its credentials (read from the variables its
+ * row names), its hourly budget (counted in the database, so it holds across
+ * processes and hosts), a shared slow-down when the provider throttles, and
+ * at most two events of it in flight — the provider's published limit of two
+ * concurrent calls, since an event's pages are fetched one after another.
+ */
+import type { Kysely } from 'kysely';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { sleep, type Clock } from '../../core/clock.js';
+import { OpsError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import type { PartnerRow } from '../../db/queries/partners.js';
+import { credentialKey, pruneProviderCalls, takeProviderCall } from '../../db/queries/provider-calls.js';
+import type { Database } from '../../db/schema.js';
+import { RunSignUpApi } from '../../integrations/runsignup.js';
+import type { ProviderConfig } from './settings.js';
+
+/** The credential's calls for this rolling hour are spent: work is deferred, not failed. */
+export class BudgetExhaustedError extends OpsError {
+  constructor(
+    readonly partner: string,
+    readonly freeAt: Date | undefined,
+    perHour: number,
+  ) {
+    super(`${partner}: the hourly budget of ${perHour} calls is spent${freeAt ? `; the next call is free at ${freeAt.toISOString()}` : ''}`);
+  }
+}
+
+/** Events of one partner in flight at once (each fetches its pages one by one). */
+export const EVENTS_IN_FLIGHT_PER_PARTNER = 2;
+
+export class PartnerSession {
+  readonly limit: LimitFunction = pLimit(EVENTS_IN_FLIGHT_PER_PARTNER);
+  exhausted?: BudgetExhaustedError;
+  private pausedUntil = 0;
+  private readonly credential: string;
+
+  private constructor(
+    readonly partner: PartnerRow,
+    private readonly apiKey: string,
+    private readonly apiSecret: string,
+    private readonly deps: { db: Kysely<Database>; config: ProviderConfig; now: Clock; log: Logger },
+  ) {
+    this.credential = credentialKey(apiKey);
+  }
+
+  /** The session, or why the partner cannot be served (a variable its row names is not set). */
+  static open(partner: PartnerRow, env: NodeJS.ProcessEnv, deps: PartnerSession['deps']): PartnerSession | string {
+    const missing = [partner.key_env, partner.secret_env].filter((name) => !env[name]?.trim());
+    if (missing.length > 0) return `${missing.map((m) => `$${m}`).join(' and ')} not set: partner skipped (ops partners list shows where its credentials come from)`;
+    return new PartnerSession(partner, env[partner.key_env]!.trim(), env[partner.secret_env]!.trim(), deps);
+  }
+
+  /** A client of its own per event sync (so that its call count is that sync's), sharing the budget and the slow-down. */
+  client(): RunSignUpApi {
+    const { config, log } = this.deps;
+    return new RunSignUpApi({
+      baseUrl: config.baseUrl,
+      credentials: { apiKey: this.apiKey, apiSecret: this.apiSecret },
+      label: `RunSignUp (${this.partner.name})`,
+      timeoutMs: config.timeoutSeconds * 1000,
+      attempts: config.attempts,
+      maxInFlight: EVENTS_IN_FLIGHT_PER_PARTNER,
+      beforeCall: (signal) => this.beforeCall(signal),
+      onThrottle: (waitMs) => {
+        this.pausedUntil = Math.max(this.pausedUntil, Date.now() + waitMs);
+        log.warn('throttled by the provider: slowing down', { partner: this.partner.name, wait_ms: waitMs });
+      },
+      log,
+    });
+  }
+
+  async pruneLedger(): Promise<void> {
+    await pruneProviderCalls(this.deps.db, this.deps.now());
+  }
+
+  /** Before every call: wait out a throttle another call of this partner met, then take one call from the budget. */
+  private async beforeCall(signal?: AbortSignal): Promise<void> {
+    if (this.exhausted) throw this.exhausted;
+    const wait = this.pausedUntil - Date.now();
+    if (wait > 0) await sleep(wait, signal);
+    const { config, db, now } = this.deps;
+    const taken = await takeProviderCall(db, this.credential, now(), config.callsPerHour);
+    if (!taken.taken) {
+      this.exhausted = new BudgetExhaustedError(this.partner.name, taken.freeAt, config.callsPerHour);
+      throw this.exhausted;
+    }
+  }
+}
