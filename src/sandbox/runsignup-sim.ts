@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { delay, sendJson, startSimServer } from './http-sim.js';
-import { participantRow, removedRow } from './runsignup/rows.js';
+import { participantRow, raceJson, removedRow } from './runsignup/rows.js';
 import { type RemovalReason, Roster } from './runsignup/roster.js';
 import { buildWorld, type SimPartner, type World, type WorldRace } from './runsignup/world.js';
 import { draw } from './seed.js';
@@ -161,37 +161,6 @@ export async function startRunSignUpSim(initial: RunSignUpSimOptions & { port?: 
     if (!roster) throw new Error(`runsignup sim: no event ${eventId}`);
     return roster;
   };
-
-  function raceJson(race: WorldRace, withEvents: boolean) {
-    const date = race.events[0]?.start;
-    const day = date ? date.toFormat('MM/dd/yyyy') : null;
-    return {
-      race: {
-        race_id: race.raceId,
-        name: race.name,
-        next_date: day,
-        next_end_date: day,
-        timezone: race.timezone,
-        created: race.lastModified.minus({ days: 90 }).toFormat('M/d/yyyy HH:mm'),
-        last_modified: race.lastModified.toFormat('M/d/yyyy HH:mm'),
-        is_registration_open: 'T',
-        address: { street: '1 Park Ave', city: race.city, state: race.state, zipcode: race.zipcode, country_code: race.countryCode },
-        ...(withEvents
-          ? {
-              events: race.events.map((e, i) => ({
-                event_id: e.eventId,
-                race_event_days_id: i + 1,
-                name: e.name,
-                start_time: e.start.toFormat('M/d/yyyy HH:mm'),
-                end_time: e.end.toFormat('M/d/yyyy HH:mm'),
-                event_type: 'running_race',
-                distance: e.distance,
-              })),
-            }
-          : {}),
-      },
-    };
-  }
 
   const intParam = (url: URL, name: string, fallback: number) => {
     const n = Number.parseInt(url.searchParams.get(name) ?? '', 10);

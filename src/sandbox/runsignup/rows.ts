@@ -1,7 +1,7 @@
 /** One participant row (or removed-participant row) as RunSignUp writes it, computed from the seed and its index. */
 import { DateTime } from 'luxon';
 import { draw, hash32, prng } from '../seed.js';
-import type { WorldEvent } from './world.js';
+import type { WorldEvent, WorldRace } from './world.js';
 
 const FIRST = ['Jane', 'John', 'Maria', 'Wei', 'Aisha', 'Liam', 'Sofia', 'Noah', 'Priya', 'Mateo', 'Olga', 'Kenji', 'Fatima', 'Lucas', 'Emma', 'Diego'];
 const LAST = ['Doe', 'Smith', 'Garcia', 'Chen', 'Okafor', 'Murphy', 'Rossi', 'Nguyen', 'Patel', 'Silva', 'Kowalski', 'Tanaka', 'Haddad', 'Martin', 'Brown'];
@@ -44,8 +44,14 @@ export interface RowState {
   version: number;
 }
 
+/** The seed of an event's people, hashed once per event rather than once per row. */
+const eventSeeds = new Map<string, number>();
+
 function person(seed: number, event: WorldEvent, index: number) {
-  const random = prng(hash32(`${seed}|p|${event.eventId}|${index}`));
+  const key = `${seed}|${event.eventId}`;
+  const eventSeed = eventSeeds.get(key) ?? hash32(`${key}|people`);
+  eventSeeds.set(key, eventSeed);
+  const random = prng((eventSeed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
   const first = FIRST[Math.floor(random() * FIRST.length)];
   const last = LAST[Math.floor(random() * LAST.length)];
   const age = 14 + Math.floor(random() * 60);
@@ -75,7 +81,7 @@ export function participantRow(
   const row: Record<string, unknown> = {
     registration_id: registrationId,
     bib_num: String(1000 + index + state.version * 200_000),
-    chip_num: who.random() < 0.3 ? null : `C${(hash32(`${seed}|chip|${registrationId}`) % 900_000) + 100_000}`,
+    chip_num: who.random() < 0.3 ? null : `C${100_000 + Math.floor(who.random() * 900_000)}`,
     age: who.age,
     registration_date: easternShort(state.registrationSec),
     last_modified: state.lastModifiedSec,
@@ -114,5 +120,37 @@ export function removedRow(
     removed_reason: removal.reason,
     new_registration_id: removal.newIndex === null ? null : event.regBase + removal.newIndex,
     user: { user_id: who.userId, first_name: who.first, last_name: who.last },
+  };
+}
+
+/** A race as /Rest/races and /Rest/race/{id} write it: dates as MM/DD/YYYY, times as M/D/YYYY HH:mm (events in the race's zone, the rest US Eastern). */
+export function raceJson(race: WorldRace, withEvents: boolean) {
+  const date = race.events[0]?.start;
+  const day = date ? date.toFormat('MM/dd/yyyy') : null;
+  return {
+    race: {
+      race_id: race.raceId,
+      name: race.name,
+      next_date: day,
+      next_end_date: day,
+      timezone: race.timezone,
+      created: race.lastModified.minus({ days: 90 }).toFormat('M/d/yyyy HH:mm'),
+      last_modified: race.lastModified.toFormat('M/d/yyyy HH:mm'),
+      is_registration_open: 'T',
+      address: { street: '1 Park Ave', city: race.city, state: race.state, zipcode: race.zipcode, country_code: race.countryCode },
+      ...(withEvents
+        ? {
+            events: race.events.map((e, i) => ({
+              event_id: e.eventId,
+              race_event_days_id: i + 1,
+              name: e.name,
+              start_time: e.start.toFormat('M/d/yyyy HH:mm'),
+              end_time: e.end.toFormat('M/d/yyyy HH:mm'),
+              event_type: 'running_race',
+              distance: e.distance,
+            })),
+          }
+        : {}),
+    },
   };
 }
