@@ -1,10 +1,12 @@
 /** Every simulator at once, and the variables that point `ops` at them. */
 import { startLlmSim, type LlmSim, type LlmSimOptions } from './llm-sim.js';
 import { startLocationSim, type LocationSim, type LocationSimOptions } from './location-sim.js';
+import { startRunSignUpSim, type RunSignUpSim, type RunSignUpSimOptions } from './runsignup-sim.js';
 
 export interface Sandbox {
   location: LocationSim;
   llm: LlmSim;
+  runsignup: RunSignUpSim;
   env: Record<string, string>;
   close(): Promise<void>;
 }
@@ -16,6 +18,8 @@ export interface SandboxOptions {
   host?: string;
   locationPort?: number;
   llmPort?: number;
+  runsignup?: RunSignUpSimOptions;
+  runsignupPort?: number;
 }
 
 const LOCATION_KEY = 'sandbox-location-key';
@@ -31,6 +35,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     port: options.locationPort,
   });
   const llm = await startLlmSim({ ...options.llm, apiKey: undefined, host: options.host, port: options.llmPort });
+  const runsignup = await startRunSignUpSim({ ...options.runsignup, host: options.host, port: options.runsignupPort });
+  // RunSignUp: one base URL, and each partner's credentials as RSU_PARTNER_<n>_KEY/_SECRET (n from 1, as sim.partners[n - 1]).
+  const runsignupEnv: Record<string, string> = { RUNSIGNUP_BASE_URL: runsignup.baseUrl };
+  for (const [i, p] of runsignup.partners.entries()) {
+    runsignupEnv[`RSU_PARTNER_${i + 1}_KEY`] = p.apiKey;
+    runsignupEnv[`RSU_PARTNER_${i + 1}_SECRET`] = p.apiSecret;
+  }
   const env = {
     LOCATION_SLUG_API_URL: location.slugApiUrl,
     LOCATION_DATA_API_URL: location.dataApiUrl,
@@ -42,13 +53,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     XAI_BASE_URL: llm.baseUrl,
     XAI_API_KEY: XAI_KEY,
     XAI_MODEL: 'grok-4.3',
+    ...runsignupEnv,
   };
   return {
     location,
     llm,
+    runsignup,
     env,
     close: async () => {
-      await Promise.all([location.close(), llm.close()]);
+      await Promise.all([location.close(), llm.close(), runsignup.close()]);
     },
   };
 }

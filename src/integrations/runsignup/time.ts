@@ -1,0 +1,84 @@
+/**
+ * The provider's times: wall-clock text in a named zone (an event's start in
+ * its race's zone, everything else US Eastern) or Unix seconds.
+ */
+import { DateTime, IANAZone } from 'luxon';
+import { ValidationError } from '../../core/errors.js';
+
+/** The zone of every provider time that is not an event's start or end. */
+export const PROVIDER_ZONE = 'America/New_York';
+
+const US_TIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+const ISO_TIME = /^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
+
+export function isZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+/**
+ * 'M/D/YYYY HH:mm' (also with :ss) or 'YYYY-MM-DD HH:mm:ss', wall time in
+ * `zone`, → the UTC instant. A wall time that does not exist (the hour skipped
+ * when DST starts) moves forward by the gap, as luxon does: 02:30 → 03:30.
+ * A wall time that happens twice (the hour repeated when DST ends) is the
+ * first of the two, the earlier instant (as Temporal's 'compatible').
+ */
+export function parseProviderTime(text: string, zone: string): Date {
+  const trimmed = String(text).trim();
+  const us = US_TIME.exec(trimmed);
+  const iso = us ? undefined : ISO_TIME.exec(trimmed);
+  if (!us && !iso) throw new ValidationError(`"${trimmed.slice(0, 40)}" is not a time (expected M/D/YYYY HH:mm or YYYY-MM-DD HH:mm:ss)`);
+  const [, a, b, c, hour, minute, second] = (us ?? iso)!;
+  const [year, month, day] = us ? [c, a, b] : [a, b, c];
+  const [mm, ss] = [Number(minute), Number(second ?? 0)];
+  if (mm > 59 || ss > 59) throw new ValidationError(`"${trimmed}" is not a valid time (minutes and seconds run to 59)`);
+  return new Date(hourStart(zone, Number(year), Number(month), Number(day), Number(hour), trimmed) + mm * 60_000 + ss * 1000);
+}
+
+/**
+ * The instant a wall-clock hour starts in a zone, cached: a page of 2500 rows
+ * asks luxon (which asks Intl) once per distinct hour instead of once per row.
+ * Offsets change on the hour in every zone the provider serves, so the
+ * minutes are added after.
+ */
+const hourStarts = new Map<string, number>();
+const MAX_CACHED_HOURS = 20_000;
+
+function hourStart(zone: string, year: number, month: number, day: number, hour: number, text: string): number {
+  const key = `${zone}|${year}|${month}|${day}|${hour}`;
+  const cached = hourStarts.get(key);
+  if (cached !== undefined) return cached;
+  if (!isZone(zone)) throw new ValidationError(`"${String(zone).slice(0, 60)}" is not an IANA time zone`);
+  let at = DateTime.fromObject({ year, month, day, hour }, { zone });
+  if (!at.isValid) throw new ValidationError(`"${text}" is not a valid time (${at.invalidExplanation ?? at.invalidReason})`);
+  // luxon takes the later instant in a repeated hour; the earlier one shows the same wall time an hour before.
+  const earlier = at.minus({ hours: 1 });
+  if (earlier.hour === at.hour && earlier.day === at.day) at = earlier;
+  if (hourStarts.size >= MAX_CACHED_HOURS) hourStarts.clear();
+  hourStarts.set(key, at.toMillis());
+  return at.toMillis();
+}
+
+/** 'MM/DD/YYYY', 'M/D/YYYY' or 'YYYY-MM-DD' → 'YYYY-MM-DD'; ValidationError when it is no calendar day. */
+export function parseProviderDate(text: string): string {
+  const trimmed = String(text).trim();
+  const us = US_DATE.exec(trimmed);
+  const iso = us ? undefined : ISO_DATE.exec(trimmed);
+  if (!us && !iso) throw new ValidationError(`"${trimmed.slice(0, 40)}" is not a date (expected MM/DD/YYYY or YYYY-MM-DD)`);
+  const [, a, b, c] = (us ?? iso)!;
+  const [year, month, day] = us ? [Number(c), Number(a), Number(b)] : [Number(a), Number(b), Number(c)];
+  // Date.UTC rolls 2/30 over to 3/2: a day that comes back different is no calendar day.
+  const at = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1000 || at.getUTCFullYear() !== year || at.getUTCMonth() !== month - 1 || at.getUTCDate() !== day) {
+    throw new ValidationError(`"${trimmed}" is not a calendar day`);
+  }
+  return at.toISOString().slice(0, 10);
+}
+
+/** Unix seconds (a number or digits) → Date. */
+export function parseUnixSeconds(value: unknown): Date {
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 32503680000) throw new ValidationError(`${JSON.stringify(value)} is not a Unix time in seconds`);
+  return new Date(Math.round(seconds * 1000));
+}
