@@ -152,7 +152,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   ] as const) {
     partners
       .command(verb)
-      .description(`${verb} a partner: ${enabled ? 'its races are discovered and synced again' : 'its races are neither discovered nor synced; nothing is deleted'}`)
+      .description(
+        `${verb} a partner: ${enabled ? 'its races are discovered and synced again' : 'its races are neither discovered nor synced; nothing is deleted'}`,
+      )
       .argument('<name>', 'the partner (ops partners list)')
       .addHelpText('after', example(`ops partners ${verb} "Acme Timing"`))
       .action(async (name: string) => {
@@ -183,7 +185,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         const { syncPlanCommand } = await import('./commands/sync-status.js');
         return done(await syncPlanCommand(globals()));
       }
-      if (opts.full && opts.event === undefined) throw new CommanderError(ExitCode.usage, 'ops.fullNeedsEvent', 'error: --full needs --event ID\n(run with --help for usage)');
+      if (opts.full && opts.event === undefined)
+        throw new CommanderError(ExitCode.usage, 'ops.fullNeedsEvent', 'error: --full needs --event ID\n(run with --help for usage)');
       const [{ runTasks }, { syncEvent }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/sync-event.js')]);
       done(await runTasks([{ task: syncEvent, options: { event: opts.event, full: Boolean(opts.full) } }], globals()));
     });

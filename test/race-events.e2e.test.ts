@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { addPartner } from '../src/db/queries/partners.js';
 import { startRunSignUpSim, type RunSignUpSim, type RunSignUpSimOptions } from '../src/sandbox/runsignup-sim.js';
 import { backends, type TestDatabase } from './helpers/db.js';
-import { baseEnv, runOps } from './helpers/ops.js';
+import { baseEnv, runOps, startOps, waitForOutput } from './helpers/ops.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const MIN = 60_000;
@@ -20,7 +20,16 @@ afterEach(async () => {
 });
 
 async function sim(options: RunSignUpSimOptions = {}): Promise<RunSignUpSim> {
-  const s = await startRunSignUpSim({ seed: 11, partners: 2, racesPerPartner: 2, eventsPerRace: [1, 2], maxParticipants: 300, churnPerHour: 0, now: NOW, ...options });
+  const s = await startRunSignUpSim({
+    seed: 11,
+    partners: 2,
+    racesPerPartner: 2,
+    eventsPerRace: [1, 2],
+    maxParticipants: 300,
+    churnPerHour: 0,
+    now: NOW,
+    ...options,
+  });
   sims.push(s);
   return s;
 }
@@ -31,7 +40,15 @@ function envFor(db: TestDatabase, s: RunSignUpSim, when: Date, extra: Record<str
     creds[`P${i + 1}_KEY`] = p.apiKey;
     creds[`P${i + 1}_SECRET`] = p.apiSecret;
   });
-  return baseEnv({ ...db.env, ...creds, RUNSIGNUP_BASE_URL: s.baseUrl, OPS_NOW: when.toISOString(), RUNSIGNUP_PAGE_SIZE: '100', DISCOVER_DAYS_BACK: '30', ...extra });
+  return baseEnv({
+    ...db.env,
+    ...creds,
+    RUNSIGNUP_BASE_URL: s.baseUrl,
+    OPS_NOW: when.toISOString(),
+    RUNSIGNUP_PAGE_SIZE: '100',
+    DISCOVER_DAYS_BACK: '30',
+    ...extra,
+  });
 }
 
 async function addPartners(db: TestDatabase, s: RunSignUpSim, count = s.partners.length) {
@@ -152,7 +169,10 @@ for (const backend of backends) {
       // Right after: only the 1-minute tier becomes due again a minute later.
       const later = await runOps(['sync-event', '--plan', '--json'], envFor(db, s, new Date(when.getTime() + 61_000)));
       const due = later.json.events.filter((p: any) => p.due).map((p: any) => p.tier);
-      assert.ok(due.every((t: string) => t === 'imminent'), JSON.stringify(due));
+      assert.ok(
+        due.every((t: string) => t === 'imminent'),
+        JSON.stringify(due),
+      );
       const status = await runOps(['sync-status', '--json'], envFor(db, s, when));
       assert.equal(status.code, 0, status.stderr);
       assert.ok(status.json.every((r: any) => r.bookmark && r.last_sync_status));
@@ -177,14 +197,11 @@ for (const backend of backends) {
       }
       const list = await runOps(['partners', 'list', '--json'], env);
       assert.equal(list.code, 0, list.stderr);
-      assert.deepEqual(
-        list.json.map((p: any) => [p.secret_env, p.secret_set]).sort(),
-        [
-          ['P1_SECRET', true],
-          ['P2_SECRET', true],
-          ['P3_SECRET', false],
-        ],
-      );
+      assert.deepEqual(list.json.map((p: any) => [p.secret_env, p.secret_set]).sort(), [
+        ['P1_SECRET', true],
+        ['P2_SECRET', true],
+        ['P3_SECRET', false],
+      ]);
       assert.ok(!list.stdout.includes(s.partners[0]!.apiSecret));
     });
 
@@ -203,7 +220,81 @@ for (const backend of backends) {
       assert.equal(second.code, 0, second.stderr);
       for (const e of s.events()) assert.deepEqual(await currentIds(db, e.eventId), sorted(s.currentRegistrations(e.eventId)));
       const pages = s.stats().pages;
-      assert.ok(Object.values(pages).every((n) => n === 1), `no page fetched twice: ${JSON.stringify(pages)}`);
+      assert.ok(
+        Object.values(pages).every((n) => n === 1),
+        `no page fetched twice: ${JSON.stringify(pages)}`,
+      );
     });
   });
 }
+
+for (const backend of backends) {
+  describe(`race events under failure on ${backend.name}`, { skip: backend.skip }, () => {
+    test('SIGKILL mid-backfill, then a rerun: complete, no duplicate, no page fetched twice beyond the one in flight', async () => {
+      const s = await sim({ partners: 1, racesPerPartner: 1, eventsPerRace: [1, 1], maxParticipants: 2000, latencyMs: 60 });
+      const event = s.events()[0]!;
+      const expected = sorted(s.currentRegistrations(event.eventId));
+      assert.ok(expected.length >= 300, `enough participants for many pages (${expected.length})`);
+      const db = await backend.create();
+      await addPartners(db, s);
+      const env = envFor(db, s, NOW, { RUNSIGNUP_PAGE_SIZE: '20', OPS_LOG_LEVEL: 'debug', SYNC_EVENT_LEASE_SECONDS: '30' });
+      const running = startOps(['discover-events'], env);
+      await waitForOutput(running, /backfill page stored.*"page":5\b/);
+      running.child.kill('SIGKILL');
+      await running.done;
+      // The dead run's lease on the event (30 s past its last page) runs out; the next run, minutes later by its clock, resumes.
+      const rerun = await runOps(['discover-events', '--json'], { ...env, OPS_NOW: at(5 * MIN).toISOString() });
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.equal(rerun.json.stats.backfilled, 1);
+      assert.deepEqual(await currentIds(db, event.eventId), expected);
+      const total = await db.use((k) =>
+        k
+          .selectFrom('participants')
+          .select((e) => e.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow(),
+      );
+      assert.equal(Number(total.n), expected.length, 'no duplicate rows');
+      const fetched = Object.entries(s.stats().pages).filter(([key]) => key.startsWith(`${event.eventId}:`) && key.endsWith(':full'));
+      const twice = fetched.filter(([, n]) => n > 1);
+      assert.ok(twice.length <= 1, `pages fetched twice: ${JSON.stringify(twice)}`);
+      assert.ok(twice.every(([, n]) => n === 2));
+      const history = await db.use((k) => k.selectFrom('sync_history').select(['status']).orderBy('started_at').execute());
+      assert.deepEqual(
+        history.map((h) => h.status),
+        ['interrupted', 'completed'],
+      );
+    });
+  });
+}
+
+describe('sync-event processes at once (postgres)', { skip: backends[1]!.skip }, () => {
+  test('3 concurrent sync-event processes split the due events, none synced twice, the hourly budget held across them', async () => {
+    const s = await sim({ partners: 2, racesPerPartner: 4, eventsPerRace: [2, 3], maxParticipants: 60, latencyMs: 40 });
+    const db = await backends[1]!.create();
+    await addPartners(db, s);
+    assert.equal((await runOps(['discover-events'], envFor(db, s, NOW))).code, 0);
+    const when = at(5 * 60 * MIN);
+    s.setNow(when);
+    const due = s.events().filter((e) => e.startTime.getTime() >= when.getTime() - 60 * MIN).length;
+    assert.ok(due >= 8, `enough due events (${due})`);
+    // Five hours on, the discovery's calls are out of the rolling hour: a budget for a few syncs per partner, not all of them.
+    const budget = 6;
+    const env = envFor(db, s, when, { RUNSIGNUP_CALLS_PER_HOUR: String(budget), SYNC_TIER_FAR_MAX: '100', SYNC_TIER_NEAR_MAX: '100' });
+    const callsBefore = { ...s.stats().calls };
+    const results = await Promise.all([1, 2, 3].map(() => runOps(['sync-event', '--json'], env)));
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    const synced = results.reduce((n, r) => n + r.json.stats.synced, 0);
+    const deferred = results.reduce((n, r) => n + r.json.stats.deferred, 0);
+    assert.ok(synced > 0 && deferred > 0, `synced ${synced}, deferred ${deferred}`);
+    const history = await db.use((k) => k.selectFrom('sync_history').select(['event_id', 'status', 'run_id']).where('kind', '=', 'incremental').execute());
+    const completed = history.filter((h) => h.status === 'completed');
+    assert.equal(new Set(completed.map((h) => String(h.event_id))).size, completed.length, 'no event synced twice');
+    assert.equal(completed.length, synced);
+    for (const p of s.partners) {
+      const calls = (s.stats().calls[p.apiKey] ?? 0) - (callsBefore[p.apiKey] ?? 0);
+      assert.ok(calls <= budget, `${p.name}: ${calls} calls in the hour, budget ${budget}`);
+    }
+    assert.equal(s.stats().byStatus['429'] ?? 0, 0, 'no avoidable 429');
+    assert.equal(s.stats().byStatus.error_14 ?? 0, 0, 'no avoidable error 14');
+  });
+});

@@ -47,14 +47,20 @@ export async function syncPlanCommand(flags: GlobalFlags): Promise<number> {
       }
       const c = output.color;
       const selected = plan.filter((p) => p.selected);
-      output.print(c.bold(`At ${now.toISOString()}: ${selected.length} event(s) would be synced now, ${plan.filter((p) => p.due).length} due, ${plan.length} in the sync window.`));
+      output.print(
+        c.bold(
+          `At ${now.toISOString()}: ${selected.length} event(s) would be synced now, ${plan.filter((p) => p.due).length} due, ${plan.length} in the sync window.`,
+        ),
+      );
       for (const tier of ['imminent', 'near', 'far'] as const) {
         const rows = plan.filter((p) => p.tier === tier);
         if (rows.length === 0) continue;
         output.print(c.bold(`\n${tier}`));
         for (const p of rows) {
           const mark = p.selected ? c.green('sync ') : p.due ? c.yellow('wait ') : c.gray('later');
-          output.print(`  ${mark} ${String(p.event.event_id).padEnd(10)} ${p.event.name.slice(0, 28).padEnd(28)} ${c.gray(p.event.partner_name.slice(0, 18).padEnd(18))} starts ${iso(p.event.start_time)}  ${p.reason}`);
+          output.print(
+            `  ${mark} ${String(p.event.event_id).padEnd(10)} ${p.event.name.slice(0, 28).padEnd(28)} ${c.gray(p.event.partner_name.slice(0, 18).padEnd(18))} starts ${iso(p.event.start_time)}  ${p.reason}`,
+          );
         }
       }
       if (plan.length === 0) output.print(c.gray('No event is inside the sync window. ops discover-events finds new ones.'));
@@ -77,13 +83,23 @@ export async function syncStatusCommand(flags: GlobalFlags, options: { event?: n
         const schedule = scheduleOf(event, now, config);
         const history = await recentSyncHistory(db, { eventId: options.event, limit: 10 });
         if (flags.json) {
-          output.printJson({ ...planJson({ ...schedule, selected: false }), participants: event.participants, removed: event.removed, bookmark: iso(event.bookmark), backfill_status: event.backfill_status, backfill_next_page: event.backfill_next_page, history });
+          output.printJson({
+            ...planJson({ ...schedule, selected: false }),
+            participants: event.participants,
+            removed: event.removed,
+            bookmark: iso(event.bookmark),
+            backfill_status: event.backfill_status,
+            backfill_next_page: event.backfill_next_page,
+            history,
+          });
           return 0;
         }
         const c = output.color;
         output.print(`${c.bold(`${event.event_id} ${event.name}`)} (${event.partner_name}), starts ${iso(event.start_time)} (${event.timezone})`);
         output.print(`  tier ${schedule.tier}, ${schedule.due ? c.yellow('due now') : `next due ${iso(schedule.dueAt) ?? 'never'}`}: ${schedule.reason}`);
-        output.print(`  participants ${event.participants} current, ${event.removed} removed; bookmark ${iso(event.bookmark) ?? '—'}; backfill ${event.backfill_status}${event.backfill_status !== 'complete' ? ` (next page ${event.backfill_next_page})` : ''}`);
+        output.print(
+          `  participants ${event.participants} current, ${event.removed} removed; bookmark ${iso(event.bookmark) ?? '—'}; backfill ${event.backfill_status}${event.backfill_status !== 'complete' ? ` (next page ${event.backfill_next_page})` : ''}`,
+        );
         for (const h of history) {
           output.print(
             `  ${iso(h.started_at)} ${h.kind.padEnd(11)} ${colorStatus(c, h.status.padEnd(11))} upserted ${h.records_upserted}, removed ${h.records_removed}, failed ${h.records_failed}, calls ${h.api_calls}, pages ${h.pages}${h.error ? c.red(`  ${h.error}`) : ''}`,

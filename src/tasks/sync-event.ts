@@ -68,11 +68,7 @@ export const syncEvent = defineTask({
     );
     ctx.log.info('syncing events', { events: jobs.length, partners: sessions.size });
     let done = 0;
-    const totals = await runEventJobs(
-      { ...deps, onEventDone: () => ctx.progress.update({ done: ++done, total: jobs.length, noun: 'event' }) },
-      sessions,
-      jobs,
-    );
+    const totals = await runEventJobs({ ...deps, onEventDone: () => ctx.progress.update({ done: ++done, total: jobs.length, noun: 'event' }) }, sessions, jobs);
     if (totals.deferred > 0) ctx.note(`${totals.deferred} event(s) deferred: a partner's hourly call budget is spent; they stay due`);
     if (totals.skipped > 0) ctx.note(`${totals.skipped} event(s) held or just synced by another process: left to it`);
     return { ...planned, ...totals };

@@ -116,7 +116,14 @@ async function inPageTransaction(deps: EventSyncDeps, eventId: number, work: (tx
 
 const toUnixSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
-async function backfill(deps: EventSyncDeps, api: RunSignUpApi, event: EventState, outcome: EventSyncOutcome, historyId: number, restart: boolean): Promise<Date> {
+async function backfill(
+  deps: EventSyncDeps,
+  api: RunSignUpApi,
+  event: EventState,
+  outcome: EventSyncOutcome,
+  historyId: number,
+  restart: boolean,
+): Promise<Date> {
   const eventId = event.event_id;
   if (restart) await restartBackfill(deps.db, eventId);
   const { startedAt, nextPage } = await beginBackfill(deps.db, eventId, deps.now());
@@ -130,6 +137,7 @@ async function backfill(deps: EventSyncDeps, api: RunSignUpApi, event: EventStat
       outcome.pages += 1;
       await addSyncCounts(tx, historyId, { upserted: written.inserted + written.updated, failed: page.rejected.length, pages: 1 });
       await recordBackfillPage(tx, eventId, page.page);
+      deps.log.debug('backfill page stored', { event_id: eventId, page: page.page, rows: page.participants.length });
       if (page.last) {
         // A full pass: what was stored before it began and is no longer listed is marked, not deleted.
         if (restart) outcome.removed += await markNotListed(tx, eventId, startedAt, deps.now());
@@ -141,7 +149,14 @@ async function backfill(deps: EventSyncDeps, api: RunSignUpApi, event: EventStat
   return bookmark;
 }
 
-async function incremental(deps: EventSyncDeps, api: RunSignUpApi, event: EventState, outcome: EventSyncOutcome, historyId: number, startedAt: Date): Promise<Date> {
+async function incremental(
+  deps: EventSyncDeps,
+  api: RunSignUpApi,
+  event: EventState,
+  outcome: EventSyncOutcome,
+  historyId: number,
+  startedAt: Date,
+): Promise<Date> {
   const eventId = event.event_id;
   const since = event.bookmark ?? new Date(0);
   const modifiedAfter = toUnixSeconds(new Date(since));

@@ -48,7 +48,8 @@ export class PartnerSession {
   /** The session, or why the partner cannot be served (a variable its row names is not set). */
   static open(partner: PartnerRow, env: NodeJS.ProcessEnv, deps: PartnerSession['deps']): PartnerSession | string {
     const missing = [partner.key_env, partner.secret_env].filter((name) => !env[name]?.trim());
-    if (missing.length > 0) return `${missing.map((m) => `$${m}`).join(' and ')} not set: partner skipped (ops partners list shows where its credentials come from)`;
+    if (missing.length > 0)
+      return `${missing.map((m) => `$${m}`).join(' and ')} not set: partner skipped (ops partners list shows where its credentials come from)`;
     return new PartnerSession(partner, env[partner.key_env]!.trim(), env[partner.secret_env]!.trim(), deps);
   }
 

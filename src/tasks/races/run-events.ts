@@ -32,7 +32,18 @@ export interface EventRunTotals {
 }
 
 export function emptyTotals(): EventRunTotals {
-  return { synced: 0, backfilled: 0, deferred: 0, skipped: 0, failed: 0, participants_upserted: 0, participants_removed: 0, records_rejected: 0, api_calls: 0, pages: 0 };
+  return {
+    synced: 0,
+    backfilled: 0,
+    deferred: 0,
+    skipped: 0,
+    failed: 0,
+    participants_upserted: 0,
+    participants_removed: 0,
+    records_rejected: 0,
+    api_calls: 0,
+    pages: 0,
+  };
 }
 
 export function addOutcome(totals: EventRunTotals, o: EventSyncOutcome): void {
@@ -87,7 +98,9 @@ export async function runEventJobs(deps: SessionDeps, sessions: Map<number, Part
       if (outcome.status === 'deferred') deferredPartners.add(outcome.error ?? '');
       deps.onEventDone?.(outcome);
     } finally {
-      await releaseLease(deps.db, event.event_id, deps.owner).catch((err) => deps.log.warn('could not release a lease', { event_id: event.event_id, reason: errorMessage(err) }));
+      await releaseLease(deps.db, event.event_id, deps.owner).catch((err) =>
+        deps.log.warn('could not release a lease', { event_id: event.event_id, reason: errorMessage(err) }),
+      );
     }
   };
   // An event's own failures are outcomes; anything thrown here (the database, an interruption) ends the run.
