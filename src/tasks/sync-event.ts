@@ -6,7 +6,6 @@
  * leases, and up to SYNC_EVENT_WORKERS of them hold a lock slot each.
  */
 import type { Kysely } from 'kysely';
-import { settings } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import { defineTask } from '../core/task.js';
 import { listPartners } from '../db/queries/partners.js';
