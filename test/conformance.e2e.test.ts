@@ -5,10 +5,11 @@ import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { conformance } from './helpers/conformance.js';
 import { backends, type TestDatabase } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
+import { addPartner } from '../src/db/queries/partners.js';
 
 let sandbox: Sandbox;
 before(async () => {
-  sandbox = await startSandbox({ centers: 12 });
+  sandbox = await startSandbox({ centers: 12, runsignup: { partners: 1, racesPerPartner: 2, eventsPerRace: [1, 2], maxParticipants: 150, churnPerHour: 0 } });
 });
 after(async () => {
   await sandbox.close();
@@ -56,5 +57,66 @@ for (const backend of backends) {
     slow: (on) => sandbox.llm.setOptions({ latencyMs: on ? 600 : 0 }),
     working: /"msg":"batch started"/,
     badSetting: ['BATCH_CONCURRENCY', '0'],
+  });
+
+  // Race events: one partner of the sandbox's simulator, pages of 50 so that a run has several calls to make.
+  const raceEnv = async (db: TestDatabase) => {
+    await db.use((k) =>
+      addPartner(k, { name: 'Sandbox Timing', provider: 'runsignup', keyEnv: 'RSU_PARTNER_1_KEY', secretEnv: 'RSU_PARTNER_1_SECRET' }, new Date()),
+    );
+    return { ...envFor(db), RUNSIGNUP_PAGE_SIZE: '50', DISCOVER_DAYS_BACK: '30' };
+  };
+  const participantsOf = (db: TestDatabase) =>
+    db.use((k) =>
+      k
+        .selectFrom('participants')
+        .select(['event_id', 'registration_id', 'bib_num', 'removed_reason', 'synced_at'])
+        .orderBy('event_id')
+        .orderBy('registration_id')
+        .execute(),
+    );
+  const slowRaces = (on: boolean) => sandbox.runsignup.setOptions({ latencyMs: on ? 300 : 0 });
+
+  conformance(backend, {
+    task: 'discover-events',
+    args: ['discover-events'],
+    setup: raceEnv,
+    snapshot: async (db) => ({
+      events: await db.use((k) =>
+        k.selectFrom('race_events').select(['event_id', 'name', 'start_time', 'backfill_status', 'bookmark', 'updated_at']).orderBy('event_id').execute(),
+      ),
+      participants: await participantsOf(db),
+    }),
+    slow: slowRaces,
+    working: /"msg":"discovering races"/,
+    badSetting: ['RUNSIGNUP_CALLS_PER_HOUR', 'lots'],
+  });
+
+  conformance(backend, {
+    task: 'sync-event',
+    args: ['sync-event'],
+    async setup(db) {
+      const env = await raceEnv(db);
+      const discovered = await runOps(['discover-events'], env);
+      assert.equal(discovered.code, 0, discovered.stderr);
+      // Five hours on, every event is due.
+      return { ...env, OPS_NOW: new Date(Date.now() + 5 * 3_600_000).toISOString() };
+    },
+    snapshot: async (db) => ({
+      events: await db.use((k) =>
+        k.selectFrom('race_events').select(['event_id', 'bookmark', 'last_synced_at', 'participants', 'removed']).orderBy('event_id').execute(),
+      ),
+      participants: await participantsOf(db),
+    }),
+    slow: slowRaces,
+    working: /"msg":"syncing events"/,
+    badSetting: ['SYNC_TIER_NEAR_MAX', '-1'],
+    async sharedRuns(db) {
+      const rows = await db.use((k) =>
+        k.selectFrom('sync_history').select(['event_id']).where('kind', '=', 'incremental').where('status', '=', 'completed').execute(),
+      );
+      assert.ok(rows.length > 0);
+      assert.equal(new Set(rows.map((r) => String(r.event_id))).size, rows.length, 'no event synced by two runs');
+    },
   });
 }
