@@ -203,6 +203,15 @@ for (const backend of backends) {
         ['P3_SECRET', false],
       ]);
       assert.ok(!list.stdout.includes(s.partners[0]!.apiSecret));
+      const doctor = await runOps(['doctor', '--json'], env);
+      assert.equal(doctor.code, 1, doctor.stderr);
+      const verdicts = Object.fromEntries(
+        doctor.json.checks.filter((c: any) => c.check.startsWith('partner: ')).map((c: any) => [c.check, `${c.verdict} ${c.detail}`]),
+      );
+      assert.match(verdicts[`partner: ${s.partners[0]!.name}`], /^ok 200 in/);
+      assert.match(verdicts[`partner: ${s.partners[1]!.name}`], /^fail .*(credential|error 6)/i);
+      assert.match(verdicts[`partner: ${s.partners[2]!.name}`], /^fail \$P3_SECRET not set/);
+      assert.ok(!doctor.stdout.includes(s.partners[1]!.apiSecret));
     });
 
     test('the hourly budget: work past it is deferred, not failed, and resumes when calls are free again', async () => {

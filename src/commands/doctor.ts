@@ -84,6 +84,10 @@ export async function doctorCommand(flags: GlobalFlags): Promise<number> {
           pending.length ? 'warn' : 'ok',
           pending.length ? `${pending.length} pending: ${pending.join(', ')} (ops migrate, or the next task run, applies them)` : 'up to date',
         );
+        if (!pending.includes('0005_race_events')) {
+          const { checkPartners } = await import('./doctor-partners.js');
+          for (const c of await checkPartners(handle.db, timed)) add(c.check, c.verdict, c.detail);
+        }
         if (!pending.length || !pending.includes('0001_task_logs')) {
           const stale = await findStaleRuns(handle);
           add(
