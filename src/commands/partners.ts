@@ -35,22 +35,26 @@ function checkAdd(options: AddPartnerOptions): void {
 
 export async function partnersAddCommand(flags: GlobalFlags, options: AddPartnerOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const output = createOutput(flags);
-  return withStorage(output, async ({ db }) => {
-    checkAdd(options);
-    const name = options.name.trim();
-    if (await findPartner(db, name)) throw new UsageError(`a partner named "${name}" exists already (ops partners list)`);
-    const row = await addPartner(db, { name, provider: options.provider, keyEnv: options.keyEnv, secretEnv: options.secretEnv }, new Date());
-    const missing = [options.keyEnv, options.secretEnv].filter((v) => !env[v]);
-    if (flags.json)
-      output.printJson({ name: row.name, provider: row.provider, key_env: row.key_env, secret_env: row.secret_env, enabled: row.enabled, missing });
-    else output.print(`Added partner ${row.name} (${row.provider}); credentials from $${row.key_env} and $${row.secret_env}.`);
-    if (missing.length > 0) {
-      output.log.warn(
-        `not set in this environment: ${missing.join(', ')}. Set them where ops runs (cron, ECS, Kubernetes); until then this partner is skipped with a reason.`,
-      );
-    }
-    return 0;
-  });
+  return withStorage(
+    output,
+    async ({ db }) => {
+      checkAdd(options);
+      const name = options.name.trim();
+      if (await findPartner(db, name)) throw new UsageError(`a partner named "${name}" exists already (ops partners list)`);
+      const row = await addPartner(db, { name, provider: options.provider, keyEnv: options.keyEnv, secretEnv: options.secretEnv }, new Date());
+      const missing = [options.keyEnv, options.secretEnv].filter((v) => !env[v]);
+      if (flags.json)
+        output.printJson({ name: row.name, provider: row.provider, key_env: row.key_env, secret_env: row.secret_env, enabled: row.enabled, missing });
+      else output.print(`Added partner ${row.name} (${row.provider}); credentials from $${row.key_env} and $${row.secret_env}.`);
+      if (missing.length > 0) {
+        output.log.warn(
+          `not set in this environment: ${missing.join(', ')}. Set them where ops runs (cron, ECS, Kubernetes); until then this partner is skipped with a reason.`,
+        );
+      }
+      return 0;
+    },
+    { env },
+  );
 }
 
 export async function partnersListCommand(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): Promise<number> {

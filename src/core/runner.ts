@@ -95,6 +95,8 @@ export interface Prepared<S extends Record<string, Setting<any>>> {
   config: SettingsOf<S>;
   /** The run's overall deadline, in seconds. */
   deadlineSeconds: number;
+  /** The environment the settings were read from (for settings named at run time, such as a variable a row names). */
+  env: Env;
 }
 
 export interface RunnerDeps<DB> {
@@ -120,7 +122,7 @@ export function prepare<S extends Record<string, Setting<any>>>(task: TaskDefini
   const config = readSettings(task.settings, env);
   const { deadlineSeconds } = readSettings({ deadlineSeconds: deadlineSetting(task) }, env);
   task.validate?.(config);
-  return { runtime, config, deadlineSeconds };
+  return { runtime, config, deadlineSeconds, env };
 }
 
 const FINISHED_SEVERITY = { success: 0, partial: 1, failed: 2 } as const;
@@ -301,6 +303,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
           db: store.db,
           config: prepared.config,
           runtime: prepared.runtime,
+          env: prepared.env,
           log,
           progress,
           signal,

@@ -28,6 +28,8 @@ export interface TaskContext<DB, Config> {
   db: DB;
   config: Config;
   runtime: RuntimeConfig;
+  /** The environment the settings came from: for variables whose names are only known at run time. */
+  env: Readonly<Record<string, string | undefined>>;
   log: Logger;
   progress: Progress;
   /** Fires on SIGTERM/SIGINT: stop between items, the runner records `interrupted`. */

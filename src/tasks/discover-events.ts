@@ -51,7 +51,7 @@ export const discoverEvents = defineTask({
       ctx.note('No enabled partners: add one with ops partners add --name … --provider runsignup --key-env … --secret-env …');
       return { partners: 0 };
     }
-    const deps = { db, config, runId: ctx.runId, owner: ctx.runId, now: ctx.now, signal, log: ctx.log, failItem: ctx.failItem, env: process.env };
+    const deps = { db, config, runId: ctx.runId, owner: ctx.runId, now: ctx.now, signal, log: ctx.log, failItem: ctx.failItem, env: ctx.env };
     const sessions = await openSessions(deps, partners);
     ctx.log.info('discovering races', { partners: sessions.size });
     await Promise.all([...sessions.values()].map((s) => s.pruneLedger().catch(() => {})));

@@ -57,7 +57,7 @@ export const syncEvent = defineTask({
       ctx.note('Nothing is due.');
       return { ...planned, synced: 0 };
     }
-    const deps = { db, config, runId: ctx.runId, owner: ctx.runId, now: ctx.now, signal, log: ctx.log, failItem: ctx.failItem, env: process.env };
+    const deps = { db, config, runId: ctx.runId, owner: ctx.runId, now: ctx.now, signal, log: ctx.log, failItem: ctx.failItem, env: ctx.env };
     const partnerIds = new Set(jobs.map((j) => j.event.partner_id));
     const partners = (await listPartners(db)).filter((p) => partnerIds.has(p.id));
     for (const p of partners.filter((p) => !p.enabled)) ctx.failItem(`partner ${p.name}`, 'disabled (ops partners enable NAME): its events are not synced');

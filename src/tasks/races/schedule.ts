@@ -68,7 +68,9 @@ export function scheduleOf(event: EventState, now: Date, config: TierConfig): Om
   const last = event.last_synced_at ? new Date(event.last_synced_at) : null;
   const dueAt = last ? new Date(last.getTime() + interval - config.dueSlackSeconds * 1000) : now;
   const due = dueAt.getTime() <= now.getTime();
-  const lastText = last ? `last sync ${describeAge(now.getTime() - last.getTime())} ago` : 'never synced';
+  const age = last ? now.getTime() - last.getTime() : 0;
+  // A last sync "in the future" comes from a run with a clock ahead of this one (OPS_NOW): say so, not "-5 h ago".
+  const lastText = !last ? 'never synced' : age < 0 ? `last sync at ${last.toISOString()}, after now` : `last sync ${describeAge(age)} ago`;
   return {
     event,
     tier,
