@@ -133,9 +133,9 @@ async function backfill(
     reportRejected(deps, event, page.rejected, outcome);
     await inPageTransaction(deps, eventId, async (tx) => {
       const written = await upsertParticipants(tx, eventId, event.race_id, page.participants, startedAt);
-      outcome.upserted += written.inserted + written.updated;
+      outcome.upserted += written;
       outcome.pages += 1;
-      await addSyncCounts(tx, historyId, { upserted: written.inserted + written.updated, failed: page.rejected.length, pages: 1 });
+      await addSyncCounts(tx, historyId, { upserted: written, failed: page.rejected.length, pages: 1 });
       await recordBackfillPage(tx, eventId, page.page);
       deps.log.debug('backfill page stored', { event_id: eventId, page: page.page, rows: page.participants.length });
       if (page.last) {
@@ -165,9 +165,9 @@ async function incremental(
     reportRejected(deps, event, page.rejected, outcome);
     await inPageTransaction(deps, eventId, async (tx) => {
       const written = await upsertParticipants(tx, eventId, event.race_id, page.participants, startedAt);
-      outcome.upserted += written.inserted + written.updated;
+      outcome.upserted += written;
       outcome.pages += 1;
-      await addSyncCounts(tx, historyId, { upserted: written.inserted + written.updated, failed: page.rejected.length, pages: 1 });
+      await addSyncCounts(tx, historyId, { upserted: written, failed: page.rejected.length, pages: 1 });
     });
   }
   // Removals after the participants: a registration removed during the sync ends removed.

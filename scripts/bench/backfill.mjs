@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * Backfill of one event with N participants (default 1,000,000) from the
+ * RunSignUp simulator, end to end through `ops discover-events` on Postgres:
+ * rows/s, the ops process's peak RSS (VmHWM, sampled from /proc), API calls
+ * against pages needed, and beside them the simulator's own serving rate and
+ * a row-at-a-time upsert baseline, measured in the same run.
+ * The issue's bar: peak RSS ≤ 200 MB, rows/s ≥ 25× the baseline.
+ *
+ *   npm run build && BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/ops_bench node scripts/bench/backfill.mjs [participants]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { OPS } from './common.mjs';
+import { participantRows, rowAtATime } from './participant-rows.mjs';
+
+const url = process.env.BENCH_DATABASE_URL;
+if (!url) throw new Error('set BENCH_DATABASE_URL to a Postgres database the benchmark may fill (its race tables are emptied)');
+const participants = Number(process.argv[2] ?? 1_000_000);
+const PAGE = 2500;
+
+const { startRunSignUpSim } = await import('../../dist/src/sandbox/runsignup-sim.js');
+const sim = await startRunSignUpSim({ seed: 5, partners: 1, racesPerPartner: 0, hugeEventParticipants: participants, churnPerHour: 0 });
+const partner = sim.partners[0];
+const event = sim.events()[0];
+
+// The simulator alone: every page fetched as fast as one client can, parsed, dropped.
+const params = (page) =>
+  new URLSearchParams({
+    api_key: partner.apiKey,
+    api_secret: partner.apiSecret,
+    format: 'json',
+    event_id: String(event.eventId),
+    page: String(page),
+    results_per_page: String(PAGE),
+  });
+let started = performance.now();
+let served = 0;
+for (let page = 1; ; page++) {
+  const body = await (await fetch(`${sim.baseUrl}/Rest/race/${event.raceId}/participants?${params(page)}`)).json();
+  const rows = body[0]?.participants ?? [];
+  served += rows.length;
+  if (rows.length < PAGE) break;
+}
+const simRate = served / ((performance.now() - started) / 1000);
+
+// A clean database with one partner.
+const raw = new pg.Client({ connectionString: url });
+await raw.connect();
+const migrate = spawn(process.execPath, [OPS, 'migrate'], { env: { ...process.env, DATABASE_URL: url }, stdio: 'ignore' });
+await new Promise((r) => migrate.on('close', r));
+await raw.query('truncate participants, sync_history, provider_calls, race_events, races, partners cascade');
+await raw.query(`insert into partners (name, provider, key_env, secret_env) values ('Bench Timing', 'runsignup', 'BENCH_KEY', 'BENCH_SECRET')`);
+const callsBefore = sim.stats().calls[partner.apiKey] ?? 0;
+
+// ops discover-events, with its peak RSS sampled from /proc while it runs.
+started = performance.now();
+const child = spawn(process.execPath, [OPS, 'discover-events', '--json'], {
+  env: {
+    ...process.env,
+    DATABASE_URL: url,
+    RUNSIGNUP_BASE_URL: sim.baseUrl,
+    BENCH_KEY: partner.apiKey,
+    BENCH_SECRET: partner.apiSecret,
+    DISCOVER_DAYS_BACK: '30',
+  },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let peakKb = 0;
+const sample = setInterval(() => {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    if (match) peakKb = Math.max(peakKb, Number(match[1]));
+  } catch {}
+}, 100);
+let stdout = '';
+let stderr = '';
+child.stdout.on('data', (d) => (stdout += d));
+child.stderr.on('data', (d) => (stderr += d));
+const code = await new Promise((r) => child.on('close', r));
+clearInterval(sample);
+const seconds = (performance.now() - started) / 1000;
+if (code !== 0) throw new Error(`discover-events exited ${code}: ${stderr.slice(-2000)}`);
+const summary = JSON.parse(stdout);
+const stored = Number((await raw.query('select count(*) from participants')).rows[0].count);
+const calls = (sim.stats().calls[partner.apiKey] ?? 0) - callsBefore;
+await raw.query('truncate participants');
+const baseline = await rowAtATime(url, 1, participantRows(5000));
+await raw.query('truncate participants');
+await raw.end();
+await sim.close();
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const rate = stored / seconds;
+const pagesNeeded = Math.floor(participants / PAGE) + 1;
+console.log(`backfill of one event with ${fmt(participants)} participants, ops discover-events on Postgres`);
+console.log(`  stored ${fmt(stored)} rows in ${seconds.toFixed(1)} s (whole process): ${fmt(rate)} rows/s`);
+console.log(`  peak RSS of the ops process: ${Math.round(peakKb / 1024)} MB (bar 200 MB)`);
+console.log(`  API calls: ${calls} (pages needed ${pagesNeeded} + 1 race listing); the task counted ${summary.stats.api_calls} in the backfill`);
+console.log(`  simulator alone serves ${fmt(simRate)} rows/s (the ceiling here)`);
+console.log(`  row-at-a-time upsert baseline: ${fmt(baseline)} rows/s → ${(rate / baseline).toFixed(1)}× (bar 25×)`);
