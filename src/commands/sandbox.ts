@@ -27,6 +27,11 @@ export async function sandboxCommand(flags: GlobalFlags, opts: SandboxFlags): Pr
   else {
     output.print('# simulators are running; paste these lines in another shell, then run ops there:');
     for (const [k, v] of Object.entries(sandbox.env)) process.stdout.write(`export ${k}=${v}\n`);
+    output.print('# race events: add the simulated timing partners once, then discover and sync:');
+    for (const [i, p] of sandbox.runsignup.partners.entries()) {
+      output.print(`#   ops partners add --name "${p.name}" --provider runsignup --key-env RSU_PARTNER_${i + 1}_KEY --secret-env RSU_PARTNER_${i + 1}_SECRET`);
+    }
+    output.print('#   ops discover-events && ops sync-event --plan');
     output.print('# Ctrl-C stops them.');
   }
   await new Promise<void>((resolve) => {
