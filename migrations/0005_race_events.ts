@@ -115,4 +115,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       called_at  timestamptz not null
     )`.execute(db);
   await sql`create index provider_calls_window on provider_calls (credential, called_at)`.execute(db);
+  // The provider's limit of calls in flight at once, per credential, across processes: a call holds a slot
+  // until it is answered; a slot whose holder died is free again once its lease has passed.
+  await sql`
+    create table provider_slots (
+      credential text not null,
+      slot       integer not null,
+      holder     text,
+      until      timestamptz,
+      primary key (credential, slot)
+    )`.execute(db);
 }

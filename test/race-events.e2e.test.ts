@@ -277,8 +277,8 @@ for (const backend of backends) {
 }
 
 describe('sync-event processes at once (postgres)', { skip: backends[1]!.skip }, () => {
-  test('3 concurrent sync-event processes split the due events, none synced twice, the hourly budget held across them', async () => {
-    const s = await sim({ partners: 2, racesPerPartner: 4, eventsPerRace: [2, 3], maxParticipants: 60, latencyMs: 40 });
+  test('3 concurrent sync-event processes split the due events, none synced twice, the hourly budget and the 2 calls in flight held across them', async () => {
+    const s = await sim({ partners: 2, racesPerPartner: 4, eventsPerRace: [2, 3], maxParticipants: 60, latencyMs: 150 });
     const db = await backends[1]!.create();
     await addPartners(db, s);
     assert.equal((await runOps(['discover-events'], envFor(db, s, NOW))).code, 0);
@@ -303,6 +303,7 @@ describe('sync-event processes at once (postgres)', { skip: backends[1]!.skip },
       const calls = (s.stats().calls[p.apiKey] ?? 0) - (callsBefore[p.apiKey] ?? 0);
       assert.ok(calls <= budget, `${p.name}: ${calls} calls in the hour, budget ${budget}`);
     }
+    for (const p of s.partners) assert.ok((s.stats().maxInFlightSeen[p.apiKey] ?? 0) <= 2, `${p.name}: at most 2 calls in flight across the processes`);
     assert.equal(s.stats().byStatus['429'] ?? 0, 0, 'no avoidable 429');
     assert.equal(s.stats().byStatus.error_14 ?? 0, 0, 'no avoidable error 14');
   });

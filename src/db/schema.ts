@@ -211,6 +211,13 @@ export interface ProviderCallsTable {
   called_at: Timestamp;
 }
 
+export interface ProviderSlotsTable {
+  credential: string;
+  slot: number;
+  holder: string | null;
+  until: Timestamp | null;
+}
+
 export interface Database {
   task_logs: TaskLogsTable;
   centers: CentersTable;
@@ -223,4 +230,5 @@ export interface Database {
   participants: ParticipantsTable;
   sync_history: SyncHistoryTable;
   provider_calls: ProviderCallsTable;
+  provider_slots: ProviderSlotsTable;
 }

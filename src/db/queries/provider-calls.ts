@@ -62,3 +62,33 @@ export async function pruneProviderCalls(db: Db, now: Date): Promise<number> {
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Takes one of `slots` in-flight slots of the credential for `holder` until
+ * the lease ends (the database's clock: real time, whatever OPS_NOW says), or
+ * returns undefined when every slot is held. One short statement; SKIP LOCKED
+ * lets two processes race for slots without waiting on each other.
+ */
+export async function takeProviderSlot(db: Db, credential: string, slots: number, holder: string, leaseMs: number): Promise<number | undefined> {
+  await sql`
+    insert into provider_slots (credential, slot) select ${credential}, g from generate_series(0, ${slots - 1}::int) as g
+    on conflict do nothing`.execute(db);
+  const { rows } = await sql<{ slot: number }>`
+    update provider_slots set holder = ${holder}, until = clock_timestamp() + ${leaseMs}::int * interval '1 millisecond'
+    where (credential, slot) = (
+      select credential, slot from provider_slots
+      where credential = ${credential} and slot < ${slots} and (holder is null or until < clock_timestamp())
+      order by slot limit 1 for update skip locked)
+    returning slot`.execute(db);
+  return rows[0]?.slot;
+}
+
+export async function releaseProviderSlot(db: Db, credential: string, slot: number, holder: string): Promise<void> {
+  await db
+    .updateTable('provider_slots')
+    .set({ holder: null, until: null })
+    .where('credential', '=', credential)
+    .where('slot', '=', slot)
+    .where('holder', '=', holder)
+    .execute();
+}

@@ -96,6 +96,7 @@ export class Transport {
       // Inside the slot: what beforeCall lets through goes out at once.
       await this.config.beforeCall?.(signal);
       signal?.throwIfAborted();
+      const release = await this.config.callSlot?.(signal);
       this.count += 1;
       const { apiKey, apiSecret } = this.config.credentials;
       let response: Answer;
@@ -116,6 +117,8 @@ export class Transport {
           );
         }
         throw error;
+      } finally {
+        await release?.();
       }
       return this.read(response, path, attempt);
     });

@@ -24,6 +24,11 @@ export interface RunSignUpConfig {
    * May also wait.
    */
   beforeCall?: (signal?: AbortSignal) => Promise<void>;
+  /**
+   * Called after beforeCall, right before the request goes out; the function it returns is called once the
+   * answer is in (or the request failed). For a limit of calls in flight shared with other processes.
+   */
+  callSlot?: (signal?: AbortSignal) => Promise<() => Promise<void>>;
   /** Told after a throttle answer (429 or error 14) with the wait applied, so a caller can slow everything down. */
   onThrottle?: (waitMs: number) => void;
   log?: Logger;

@@ -1,17 +1,17 @@
 /**
  * One partner's side of a run: its credentials (read from the variables its
- * row names), its hourly budget (counted in the database, so it holds across
- * processes and hosts), a shared slow-down when the provider throttles, and
- * at most two events of it in flight — the provider's published limit of two
- * concurrent calls, since an event's pages are fetched one after another.
+ * row names), its hourly budget and its two in-flight slots (both kept in the
+ * database, so they hold across processes and hosts), a shared slow-down when
+ * the provider throttles, and at most two of its events synced at once here.
  */
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { sleep, type Clock } from '../../core/clock.js';
 import { OpsError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { PartnerRow } from '../../db/queries/partners.js';
-import { credentialKey, pruneProviderCalls, takeProviderCall } from '../../db/queries/provider-calls.js';
+import { credentialKey, pruneProviderCalls, releaseProviderSlot, takeProviderCall, takeProviderSlot } from '../../db/queries/provider-calls.js';
 import type { Database } from '../../db/schema.js';
 import { RunSignUpApi } from '../../integrations/runsignup.js';
 import type { ProviderConfig } from './settings.js';
@@ -35,6 +35,8 @@ export class PartnerSession {
   exhausted?: BudgetExhaustedError;
   private pausedUntil = 0;
   private readonly credential: string;
+  private readonly holderPrefix = randomUUID();
+  private calls = 0;
 
   private constructor(
     readonly partner: PartnerRow,
@@ -64,6 +66,7 @@ export class PartnerSession {
       attempts: config.attempts,
       maxInFlight: EVENTS_IN_FLIGHT_PER_PARTNER,
       beforeCall: (signal) => this.beforeCall(signal),
+      callSlot: (signal) => this.callSlot(signal),
       onThrottle: (waitMs) => {
         this.pausedUntil = Math.max(this.pausedUntil, Date.now() + waitMs);
         log.warn('throttled by the provider: slowing down', { partner: this.partner.name, wait_ms: waitMs });
@@ -74,6 +77,22 @@ export class PartnerSession {
 
   async pruneLedger(): Promise<void> {
     await pruneProviderCalls(this.deps.db, this.deps.now());
+  }
+
+  /**
+   * One of the credential's in-flight slots, shared with every other process
+   * through the database (RunSignUp: at most 2 calls at once); waits for one.
+   * A slot outlives a dead holder by the call's timeout at most.
+   */
+  private async callSlot(signal?: AbortSignal): Promise<() => Promise<void>> {
+    const { db, config } = this.deps;
+    const holder = `${this.holderPrefix}/${++this.calls}`;
+    const leaseMs = config.timeoutSeconds * 1000 + 5000;
+    for (;;) {
+      const slot = await takeProviderSlot(db, this.credential, EVENTS_IN_FLIGHT_PER_PARTNER, holder, leaseMs);
+      if (slot !== undefined) return () => releaseProviderSlot(db, this.credential, slot, holder).catch(() => {});
+      await sleep(40 + Math.random() * 60, signal);
+    }
   }
 
   /** Before every call: wait out a throttle another call of this partner met, then take one call from the budget. */
