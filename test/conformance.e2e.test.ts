@@ -5,6 +5,8 @@ import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { conformance } from './helpers/conformance.js';
 import { backends, type TestDatabase } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
+import { trackingTraffic } from '../src/sandbox/tracking-traffic.js';
+import { businessFacts, ingest } from './helpers/tracking.js';
 
 let sandbox: Sandbox;
 before(async () => {
@@ -56,5 +58,20 @@ for (const backend of backends) {
     slow: (on) => sandbox.llm.setOptions({ latencyMs: on ? 600 : 0 }),
     working: /"msg":"batch started"/,
     badSetting: ['BATCH_CONCURRENCY', '0'],
+  });
+
+  conformance(backend, {
+    task: 'process-tracking',
+    args: ['process-tracking'],
+    async setup(db) {
+      // Small chunks with a pause between them: a run lasts long enough to be overlapped or stopped.
+      const env = baseEnv({ ...db.env, TRACKING_CHUNK_ROWS: '60', TRACKING_CHUNK_PAUSE_MS: '250' });
+      await ingest(env, [...trackingTraffic({ customers: 2, sessions: 60, seed: 3 })]);
+      return env;
+    },
+    snapshot: (db) => businessFacts(db),
+    slow: () => {},
+    working: /"msg":"processing tracking events"/,
+    badSetting: ['TRACKING_CHUNK_ROWS', '0'],
   });
 }

@@ -7,4 +7,7 @@ import type { TaskDefinition } from '../core/task.js';
 export const taskLoaders: Record<string, () => Promise<TaskDefinition<any, any, any>>> = {
   'sync-centers': async () => (await import('./sync-centers.js')).syncCenters,
   'run-batch': async () => (await import('./run-batch.js')).runBatch,
+  'track-ingest': async () => (await import('./track-ingest.js')).trackIngest,
+  'process-tracking': async () => (await import('./process-tracking.js')).processTracking,
+  'tracking-replay': async () => (await import('./tracking-replay.js')).trackingReplay,
 };
