@@ -30,6 +30,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       id           integer primary key default 1 check (id = 1),
       watermark_id bigint not null default 0,
       settled_id   bigint not null default 0,
+      -- True while staging.dirty_* may hold rows: the work check reads this, not tables full of dead rows.
+      business_pending boolean not null default false,
       updated_at   timestamptz
     )`.execute(db);
   await sql`insert into staging.pipeline_state (id) values (1)`.execute(db);

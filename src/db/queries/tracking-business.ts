@@ -29,6 +29,7 @@ export async function rebuildSessions(trx: Db, limit: number): Promise<number> {
   await sql`
     create temp table chosen_visitors on commit drop as
     select customer_id, visitor_key from staging.dirty_visitors order by customer_id, visitor_key limit ${limit}`.execute(trx);
+  await sql`analyze chosen_visitors`.execute(trx);
   const chosen = await sql<{ n: number }>`select count(*)::int as n from chosen_visitors`.execute(trx);
   if (chosen.rows[0].n === 0) return 0;
   await markSessionDays(trx);
@@ -69,6 +70,7 @@ export async function rebuildDays(trx: Db, limit: number): Promise<number> {
     create temp table chosen_days on commit drop as
     select customer_id, day, (day::timestamp at time zone 'UTC') as day_start, ((day + 1)::timestamp at time zone 'UTC') as day_end
     from staging.dirty_days order by customer_id, day limit ${limit}`.execute(trx);
+  await sql`analyze chosen_days`.execute(trx);
   const chosen = await sql<{ n: number }>`select count(*)::int as n from chosen_days`.execute(trx);
   if (chosen.rows[0].n === 0) return 0;
   await sql`delete from business.daily_pages p using chosen_days d where p.customer_id = d.customer_id and p.day = d.day`.execute(trx);
@@ -94,6 +96,13 @@ export async function rebuildDays(trx: Db, limit: number): Promise<number> {
   return chosen.rows[0].n;
 }
 
+/** Every dirty list is empty (the caller saw both rebuilds find nothing): the work check may skip the business step. */
+export async function clearBusinessPending(db: Db): Promise<void> {
+  await sql`
+    update staging.pipeline_state set business_pending = false
+    where not exists (select 1 from staging.dirty_visitors) and not exists (select 1 from staging.dirty_days)`.execute(db);
+}
+
 /** --reprocess --since: every visitor with events since then, and every day since then that has facts, becomes dirty. */
 export async function markForReprocess(db: Db, since: Date): Promise<{ visitors: number; days: number }> {
   const visitors = await sql`
@@ -105,5 +114,6 @@ export async function markForReprocess(db: Db, since: Date): Promise<{ visitors:
     select customer_id, day from business.daily_pages where day >= (${since}::timestamptz at time zone 'UTC')::date
     union select customer_id, day from business.daily_conversions where day >= (${since}::timestamptz at time zone 'UTC')::date
     on conflict do nothing`.execute(db);
+  await sql`update staging.pipeline_state set business_pending = true`.execute(db);
   return { visitors: Number(visitors.numAffectedRows ?? 0), days: Number(days.numAffectedRows ?? 0) };
 }

@@ -36,9 +36,10 @@ export interface PipelineCheck {
 export async function checkPipeline(db: Db, lookbackSeconds: number): Promise<PipelineCheck> {
   const { rows } = await sql<{ watermark_id: number; settled_id: number; fresh: boolean; settle_to: number | null; dirty: boolean }>`
     select s.watermark_id, s.settled_id,
-      exists (select 1 from raw.events where id > s.watermark_id) as fresh,
+      -- max(id) is one probe at the end of the primary key; exists (… id > watermark) may be planned as a scan of the table.
+      coalesce((select max(id) from raw.events), 0) > s.watermark_id as fresh,
       (select max(watermark_id) from staging.watermarks where at <= now() - make_interval(secs => ${lookbackSeconds})) as settle_to,
-      exists (select 1 from staging.dirty_visitors) or exists (select 1 from staging.dirty_days) as dirty
+      s.business_pending as dirty
     from staging.pipeline_state s`.execute(db);
   const r = rows[0];
   return {

@@ -12,7 +12,7 @@ import { throwIfAborted } from '../../core/errors.js';
 import type { TaskContext } from '../../core/task.js';
 import { VERSION } from '../../core/version.js';
 import type { Database } from '../../db/schema.js';
-import { rebuildDays, rebuildSessions } from '../../db/queries/tracking-business.js';
+import { clearBusinessPending, rebuildDays, rebuildSessions } from '../../db/queries/tracking-business.js';
 import { processChunk, type ChunkResult, type ChunkSource } from '../../db/queries/tracking-staging.js';
 import { enrichment } from './enrich.js';
 
@@ -121,5 +121,6 @@ export async function rebuildBusiness(ctx: Ctx): Promise<{ visitors: number; day
     out.days += n;
     await between(ctx);
   }
+  await clearBusinessPending(db);
   return out;
 }
