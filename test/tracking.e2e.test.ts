@@ -143,6 +143,32 @@ for (const backend of backends) {
       assert.deepEqual(await businessFacts(db), after);
     });
 
+    test('a writer that commits after a later row was processed: its row is picked up by the lookback, not lost', {
+      skip: backend.name !== 'postgres' && 'concurrent writers need Postgres',
+    }, async () => {
+      const db = await backend.create();
+      const env = envOf(db);
+      await runOps(['migrate'], env);
+      const { default: pg } = await import('pg');
+      const slow = new pg.Client({ connectionString: db.env.DATABASE_URL });
+      await slow.connect();
+      try {
+        await slow.query('begin');
+        await slow.query('insert into raw.events (payload) values ($1)', [JSON.stringify(view('slow', '2026-11-20T10:00:00Z'))]);
+        await ingest(env, [view('quick', '2026-11-20T10:01:00Z')]); // a higher id, committed first
+        const first = await processTracking(env);
+        assert.equal(first.stats.staged, 1);
+        await slow.query('commit');
+      } finally {
+        await slow.end();
+      }
+      await ingest(env, [view('next', '2026-11-20T10:02:00Z')]);
+      const second = await processTracking(env);
+      assert.deepEqual([second.stats.late_commits, second.stats.staged], [1, 2]);
+      assert.deepEqual((await staged(db)).map((r) => r.event_id).sort(), ['next', 'quick', 'slow']);
+      await assertInvariant(db);
+    });
+
     test('quarantine: reasons with field paths; a fix then --replay recovers the events and records it', async () => {
       const db = await backend.create();
       await ingest(envOf(db), [
