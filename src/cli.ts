@@ -201,6 +201,55 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       done(await syncStatusCommand(globals(), { event: opts.event }));
     });
 
+  // Site tracking (issue 15): ingest, the pipeline, its status and its quarantine.
+  const sinceDate = (v: string): Date => {
+    const d = new Date(v);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected a date (2026-11-01) or an ISO time.');
+    return d;
+  };
+  program
+    .command('track')
+    .description('site tracking events: ingest')
+    .command('ingest')
+    .description('load NDJSON tracking events (one JSON object a line) into raw.events')
+    .argument('<file>', 'an NDJSON file, or - for stdin')
+    .addHelpText('after', example('ops track ingest events.ndjson', 'zcat events.ndjson.gz | ops track ingest -'))
+    .action(async (file: string) => {
+      const [{ runTasks }, { trackIngest }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/track-ingest.js')]);
+      done(await runTasks([{ task: trackIngest, options: { file } }], globals()));
+    });
+  program
+    .command('process-tracking')
+    .description('move tracking events raw → staging → business, only when work exists')
+    .option('--reprocess', 'rebuild the business facts from staging')
+    .addOption(new Option('--since <date>', 'with --reprocess: from this date on (default: everything)').argParser(sinceDate))
+    .addHelpText('after', example('ops process-tracking', 'ops process-tracking --reprocess --since 2026-11-01'))
+    .action(async (opts) => {
+      if (opts.since && !opts.reprocess)
+        throw new CommanderError(ExitCode.usage, 'ops.sinceWithoutReprocess', 'error: --since goes with --reprocess\n(run with --help for usage)');
+      const [{ runTasks }, { processTracking }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/process-tracking.js')]);
+      done(await runTasks([{ task: processTracking, options: { reprocess: Boolean(opts.reprocess), since: opts.since } }], globals()));
+    });
+  program
+    .command('tracking-status')
+    .description('the tracking pipeline at a glance: raw, staged, duplicates, quarantined, business, lag, last runs')
+    .addHelpText('after', example('ops tracking-status', 'ops tracking-status --json'))
+    .action(async () => {
+      const { trackingStatusCommand } = await import('./commands/tracking-status.js');
+      done(await trackingStatusCommand(globals()));
+    });
+  program
+    .command('tracking-quarantine')
+    .description('quarantined tracking events with their reasons; --replay validates them again')
+    .option('--reason <reason>', 'only this reason (see the README for the list)')
+    .addOption(new Option('--limit <n>', 'at most this many (listed, or replayed)').argParser(positiveInt))
+    .option('--replay', 'validate again with this version; stage the events that now pass')
+    .addHelpText('after', example('ops tracking-quarantine --reason invalid_time --limit 5', 'ops tracking-quarantine --replay --json'))
+    .action(async (opts) => {
+      const { trackingQuarantineCommand } = await import('./commands/tracking-quarantine.js');
+      done(await trackingQuarantineCommand(globals(), { reason: opts.reason, limit: opts.limit, replay: Boolean(opts.replay) }));
+    });
+
   program
     .command('batch-status')
     .description('progress and outcome of a batch run, center by center')

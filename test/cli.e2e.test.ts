@@ -123,6 +123,8 @@ test('ops demo runs every task on a fresh embedded database, with no Postgres in
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /✔ sync-centers success/);
   assert.match(result.stdout, /✔ run-batch success/);
+  assert.match(result.stdout, /✔ track-ingest success/);
+  assert.match(result.stdout, /✔ process-tracking success[^\n]*\n {2}read \d+ · staged \d+/);
   const folder = /CSV files: (\S+)/.exec(result.stdout)![1];
   assert.ok(folder.startsWith(cwd), 'CSVs are under ./output of the working directory');
   assert.ok(readdirSync(folder).length >= 5);

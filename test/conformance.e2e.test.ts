@@ -6,6 +6,8 @@ import { conformance } from './helpers/conformance.js';
 import { backends, type TestDatabase } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
 import { addPartner } from '../src/db/queries/partners.js';
+import { trackingTraffic } from '../src/sandbox/tracking-traffic.js';
+import { businessFacts, ingest } from './helpers/tracking.js';
 
 let sandbox: Sandbox;
 before(async () => {
@@ -118,5 +120,20 @@ for (const backend of backends) {
       assert.ok(rows.length > 0);
       assert.equal(new Set(rows.map((r) => String(r.event_id))).size, rows.length, 'no event synced by two runs');
     },
+  });
+
+  conformance(backend, {
+    task: 'process-tracking',
+    args: ['process-tracking'],
+    async setup(db) {
+      // Small chunks with a pause between them: a run lasts long enough to be overlapped or stopped.
+      const env = baseEnv({ ...db.env, TRACKING_CHUNK_ROWS: '60', TRACKING_CHUNK_PAUSE_MS: '250' });
+      await ingest(env, [...trackingTraffic({ customers: 2, sessions: 60, seed: 3 })]);
+      return env;
+    },
+    snapshot: (db) => businessFacts(db),
+    slow: () => {},
+    working: /"msg":"processing tracking events"/,
+    badSetting: ['TRACKING_CHUNK_ROWS', '0'],
   });
 }

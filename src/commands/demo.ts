@@ -3,7 +3,7 @@
  * process, points ops at them and at a fresh embedded database, runs every
  * task that exists, and shows what happened.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createOutput, type GlobalFlags } from './context.js';
@@ -33,6 +33,12 @@ export async function demoCommand(flags: GlobalFlags, opts: { centers: number })
       { task: syncCenters, options: {} },
       { task: runBatch, options: { trigger: 'demo' } },
     ];
+    // Site tracking: a day of generated traffic for 3 customers, ingested then processed raw → staging → business.
+    const { trackingTraffic } = await import('../sandbox/tracking-traffic.js');
+    const trafficFile = join(dataDir, 'tracking-events.ndjson');
+    writeFileSync(trafficFile, `${[...trackingTraffic({ customers: 3, sessions: 150 })].join('\n')}\n`);
+    const [{ trackIngest }, { processTracking }] = await Promise.all([import('../tasks/track-ingest.js'), import('../tasks/process-tracking.js')]);
+    calls.push({ task: trackIngest, options: { file: trafficFile } }, { task: processTracking, options: {} });
     let code = await runTasks(calls, flags, env);
     code = worstExit(code, await raceDemo(flags, env, sandbox));
     if (!flags.json) {
@@ -41,6 +47,7 @@ export async function demoCommand(flags: GlobalFlags, opts: { centers: number })
       output.print(`  OPS_DATA_DIR=${dataDir} ops logs`);
       output.print(`  OPS_DATA_DIR=${dataDir} ops batch-status --latest`);
       output.print(`  OPS_DATA_DIR=${dataDir} ops sync-status`);
+      output.print(`  OPS_DATA_DIR=${dataDir} ops tracking-status`);
     }
     return code;
   } finally {

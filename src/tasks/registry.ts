@@ -9,4 +9,7 @@ export const taskLoaders: Record<string, () => Promise<TaskDefinition<any, any, 
   'run-batch': async () => (await import('./run-batch.js')).runBatch,
   'discover-events': async () => (await import('./discover-events.js')).discoverEvents,
   'sync-event': async () => (await import('./sync-event.js')).syncEvent,
+  'track-ingest': async () => (await import('./track-ingest.js')).trackIngest,
+  'process-tracking': async () => (await import('./process-tracking.js')).processTracking,
+  'tracking-replay': async () => (await import('./tracking-replay.js')).trackingReplay,
 };

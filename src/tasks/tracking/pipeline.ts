@@ -1,0 +1,126 @@
+/**
+ * The steps process-tracking and the quarantine replay share: chunks of raw
+ * rows into staging (each chunk one transaction), then the business facts in
+ * batches (each one transaction). Between two transactions the run checks its
+ * signal and may pause, so a stop is clean and a backlog never holds a
+ * transaction for long.
+ */
+import type { Kysely } from 'kysely';
+import { settings, type SettingsOf } from '../../core/config.js';
+import { sleep } from '../../core/clock.js';
+import { throwIfAborted } from '../../core/errors.js';
+import type { TaskContext } from '../../core/task.js';
+import { VERSION } from '../../core/version.js';
+import type { Database } from '../../db/schema.js';
+import { clearBusinessPending, rebuildDays, rebuildSessions } from '../../db/queries/tracking-business.js';
+import { processChunk, type ChunkResult, type ChunkSource } from '../../db/queries/tracking-staging.js';
+import { enrichment } from './enrich.js';
+
+export const trackingSettings = {
+  chunkRows: settings.int('TRACKING_CHUNK_ROWS', 'raw events per staging transaction', { min: 1, max: 500_000 }, { default: 25_000 }),
+  businessBatch: settings.int(
+    'TRACKING_BUSINESS_BATCH',
+    'visitors (or customer-days) recomputed per business transaction',
+    { min: 1, max: 1_000_000 },
+    { default: 20_000 },
+  ),
+  lookbackSeconds: settings.int(
+    'TRACKING_LOOKBACK_SECONDS',
+    'longest time a writer may hold a raw.events insert open before committing; rows committed late are picked up within it',
+    { min: 0, max: 86_400 },
+    { default: 300 },
+  ),
+  maxFutureSeconds: settings.int(
+    'TRACKING_MAX_FUTURE_SECONDS',
+    'an event time further ahead of its arrival is quarantined (future_time)',
+    { min: 0, max: 31_536_000 },
+    { default: 86_400 },
+  ),
+  pauseMs: settings.int(
+    'TRACKING_CHUNK_PAUSE_MS',
+    'pause between two transactions, to leave the database to other work during a backfill',
+    { min: 0, max: 60_000 },
+    { default: 0 },
+  ),
+};
+
+export type TrackingConfig = SettingsOf<typeof trackingSettings>;
+type Ctx = TaskContext<unknown, TrackingConfig>;
+
+export interface StagingTotals {
+  chunks: number;
+  read: number;
+  staged: number;
+  bots: number;
+  duplicates: number;
+  quarantined: number;
+  recovered: number;
+}
+
+export const emptyTotals = (): StagingTotals => ({ chunks: 0, read: 0, staged: 0, bots: 0, duplicates: 0, quarantined: 0, recovered: 0 });
+
+function add(totals: StagingTotals, r: ChunkResult): void {
+  totals.chunks += 1;
+  totals.read += r.rows;
+  totals.staged += r.staged;
+  totals.bots += r.bots;
+  totals.duplicates += r.duplicates;
+  totals.quarantined += r.quarantined;
+  totals.recovered += r.recovered;
+}
+
+async function between(ctx: Ctx): Promise<void> {
+  throwIfAborted(ctx.signal);
+  if (ctx.config.pauseMs > 0) await sleep(ctx.config.pauseMs, ctx.signal);
+}
+
+/**
+ * Runs chunks from `first` on until one reads nothing (or `maxRows` are read);
+ * `next` gives the following chunk's source from the last one's result.
+ */
+export async function stageChunks(
+  ctx: Ctx,
+  first: ChunkSource,
+  next: (last: ChunkResult) => ChunkSource,
+  totals: StagingTotals,
+  maxRows = Number.POSITIVE_INFINITY,
+): Promise<void> {
+  const db = ctx.db as Kysely<Database>;
+  const enrich = enrichment();
+  let source = first;
+  while (totals.read < maxRows) {
+    const current = source;
+    const result = await db
+      .transaction()
+      .execute((trx) =>
+        processChunk(trx, current, { enrich, maxFutureSeconds: ctx.config.maxFutureSeconds, version: VERSION, now: ctx.now(), runId: ctx.runId }),
+      );
+    if (result.rows === 0) break;
+    add(totals, result);
+    ctx.progress.update({ done: totals.read, noun: 'event', label: `${totals.staged} staged · ${totals.quarantined} quarantined` });
+    ctx.log.debug('tracking chunk done', { ...result });
+    source = next(result);
+    if (source.kind !== 'fresh' && source.limit > maxRows - totals.read) source = { ...source, limit: Math.max(1, maxRows - totals.read) };
+    await between(ctx);
+  }
+}
+
+/** Recomputes sessions of every dirty visitor, then the facts of every dirty day. */
+export async function rebuildBusiness(ctx: Ctx): Promise<{ visitors: number; days: number }> {
+  const db = ctx.db as Kysely<Database>;
+  const out = { visitors: 0, days: 0 };
+  for (;;) {
+    const n = await db.transaction().execute((trx) => rebuildSessions(trx, ctx.config.businessBatch));
+    if (n === 0) break;
+    out.visitors += n;
+    await between(ctx);
+  }
+  for (;;) {
+    const n = await db.transaction().execute((trx) => rebuildDays(trx, ctx.config.businessBatch));
+    if (n === 0) break;
+    out.days += n;
+    await between(ctx);
+  }
+  await clearBusinessPending(db);
+  return out;
+}
