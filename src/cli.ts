@@ -124,6 +124,18 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       );
     });
 
+  // URL catalogue (issue 16): daily-tasks and its steps.
+  program
+    .command('airtable-sync')
+    .description('insert new URLs from the Airtable view into the catalogue; apply page_status changes')
+    .option('--dry-run', 'read Airtable, write nothing')
+    .addHelpText('after', example('ops airtable-sync', 'ops airtable-sync --json'))
+    .action(async (opts) => {
+      const [{ runTasks }, { airtableSync }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/airtable-sync.js')]);
+      done(await runTasks([{ task: airtableSync, options: { dryRun: Boolean(opts.dryRun) } }], globals()));
+    });
+  // END URL catalogue
+
   program
     .command('batch-status')
     .description('progress and outcome of a batch run, center by center')

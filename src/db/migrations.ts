@@ -7,12 +7,14 @@ import * as m0001 from '../../migrations/0001_task_logs.js';
 import * as m0002 from '../../migrations/0002_centers.js';
 import * as m0003 from '../../migrations/0003_batch_runs.js';
 import * as m0004 from '../../migrations/0004_discovered_events_hashed_key.js';
+import * as m0007 from '../../migrations/0007_url_catalogue.js';
 
 const migrations: Record<string, Migration> = {
   '0001_task_logs': m0001,
   '0002_centers': m0002,
   '0003_batch_runs': m0003,
   '0004_discovered_events_hashed_key': m0004,
+  '0007_url_catalogue': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,10 +1,13 @@
 /** Every simulator at once, and the variables that point `ops` at them. */
 import { startLlmSim, type LlmSim, type LlmSimOptions } from './llm-sim.js';
 import { startLocationSim, type LocationSim, type LocationSimOptions } from './location-sim.js';
+import { startCatalogueSims, type CatalogueSims, type CatalogueSimsOptions } from './catalogue-sims.js';
 
 export interface Sandbox {
   location: LocationSim;
   llm: LlmSim;
+  /** The URL catalogue's systems: Airtable, crawler, BigQuery, ScrapingBee. */
+  catalogue: CatalogueSims;
   env: Record<string, string>;
   close(): Promise<void>;
 }
@@ -13,6 +16,7 @@ export interface SandboxOptions {
   centers?: number;
   location?: LocationSimOptions;
   llm?: LlmSimOptions;
+  catalogue?: CatalogueSimsOptions;
   host?: string;
   locationPort?: number;
   llmPort?: number;
@@ -31,7 +35,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     port: options.locationPort,
   });
   const llm = await startLlmSim({ ...options.llm, apiKey: undefined, host: options.host, port: options.llmPort });
+  const catalogue = await startCatalogueSims({ ...options.catalogue, host: options.host });
   const env = {
+    ...catalogue.env,
     LOCATION_SLUG_API_URL: location.slugApiUrl,
     LOCATION_DATA_API_URL: location.dataApiUrl,
     LOCATION_API_KEY: LOCATION_KEY,
@@ -46,9 +52,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     location,
     llm,
+    catalogue,
     env,
     close: async () => {
-      await Promise.all([location.close(), llm.close()]);
+      await Promise.all([location.close(), llm.close(), catalogue.close()]);
     },
   };
 }

@@ -7,4 +7,5 @@ import type { TaskDefinition } from '../core/task.js';
 export const taskLoaders: Record<string, () => Promise<TaskDefinition<any, any, any>>> = {
   'sync-centers': async () => (await import('./sync-centers.js')).syncCenters,
   'run-batch': async () => (await import('./run-batch.js')).runBatch,
+  'airtable-sync': async () => (await import('./airtable-sync.js')).airtableSync,
 };

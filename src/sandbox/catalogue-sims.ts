@@ -1,0 +1,39 @@
+/** The URL catalogue's simulators over one seeded world of pages, and the variables that point ops at them. */
+import { startAirtableSim, type AirtableSim, type AirtableSimOptions } from './airtable-sim.js';
+import { seededPages, type SimPage } from './catalogue-seed.js';
+
+export interface CatalogueSimsOptions {
+  /** Landing pages in the seeded world. */
+  pages?: number;
+  airtable?: AirtableSimOptions;
+  host?: string;
+}
+
+export interface CatalogueSims {
+  pages: SimPage[];
+  airtable: AirtableSim;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+const AIRTABLE_PAT = 'patSandbox.0000000000000000';
+
+export async function startCatalogueSims(options: CatalogueSimsOptions = {}): Promise<CatalogueSims> {
+  const pages = seededPages(options.pages ?? 40);
+  const airtable = await startAirtableSim(pages, { ...options.airtable, apiKey: AIRTABLE_PAT, host: options.host });
+  const env: Record<string, string> = {
+    AIRTABLE_API_URL: airtable.baseUrl,
+    AIRTABLE_PAT,
+    AIRTABLE_BASE_ID: airtable.baseId,
+    AIRTABLE_TABLE_ID: airtable.tableId,
+    AIRTABLE_VIEW_ID: airtable.viewId,
+  };
+  return {
+    pages,
+    airtable,
+    env,
+    close: async () => {
+      await Promise.all([airtable.close()]);
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/** Settings of the URL catalogue's outside systems, and the clients they describe. */
+import { settings, type SettingsOf } from '../../core/config.js';
+import type { Logger } from '../../core/log.js';
+import { AirtableClient } from '../../integrations/airtable.js';
+
+export const airtableSettings = {
+  airtablePat: settings.secret('AIRTABLE_PAT', 'Airtable personal access token', { required: 'for the Airtable steps' }),
+  airtableBaseId: settings.string('AIRTABLE_BASE_ID', 'Airtable base id', { required: 'for the Airtable steps', example: 'appfGPddh3kvKXSkx' }),
+  airtableTableId: settings.string('AIRTABLE_TABLE_ID', 'Airtable table id', { required: 'for the Airtable steps', example: 'tbl5X32JvqrSwWaH' }),
+  airtableViewId: settings.string('AIRTABLE_VIEW_ID', 'Airtable view id', { required: 'for the Airtable steps', example: 'viwyvspX2WSxsmEBg' }),
+  airtableApiUrl: settings.url('AIRTABLE_API_URL', 'Airtable API base URL', { default: 'https://api.airtable.com' }),
+  airtableUrlField: settings.string('AIRTABLE_URL_FIELD', 'the field holding the page URL', { default: 'URL' }),
+  airtableStatusField: settings.string('AIRTABLE_STATUS_FIELD', 'the field holding the page status', { default: 'page_status' }),
+  airtableRate: settings.int('AIRTABLE_RATE_LIMIT', 'requests per second per base (Airtable allows 5)', { min: 1, max: 5 }, { default: 5 }),
+  airtablePenaltySeconds: settings.number(
+    'AIRTABLE_429_WAIT_SECONDS',
+    'how long a 429 stops every call to the base (Airtable: 30)',
+    { min: 0, max: 120 },
+    { default: 30 },
+  ),
+  airtableTimeoutSeconds: settings.number('AIRTABLE_TIMEOUT_SECONDS', 'timeout of one Airtable request', { min: 1, max: 300 }, { default: 30 }),
+  airtableAttempts: settings.int('AIRTABLE_ATTEMPTS', 'attempts per Airtable request (network errors, 5xx, 429)', { min: 1, max: 10 }, { default: 4 }),
+};
+
+export function airtableFrom(config: SettingsOf<typeof airtableSettings>, log?: Logger): AirtableClient {
+  return new AirtableClient(
+    {
+      apiUrl: config.airtableApiUrl,
+      pat: config.airtablePat,
+      baseId: config.airtableBaseId,
+      tableId: config.airtableTableId,
+      viewId: config.airtableViewId,
+      timeoutMs: config.airtableTimeoutSeconds * 1000,
+      attempts: config.airtableAttempts,
+      penaltyMs: config.airtablePenaltySeconds * 1000,
+      ratePerSecond: config.airtableRate,
+    },
+    log,
+  );
+}
