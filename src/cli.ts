@@ -134,6 +134,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       const [{ runTasks }, { airtableSync }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/airtable-sync.js')]);
       done(await runTasks([{ task: airtableSync, options: { dryRun: Boolean(opts.dryRun) } }], globals()));
     });
+  program
+    .command('crawler-check')
+    .description('refresh status codes of URLs the crawler saw change; mark them for cataloguing again')
+    .option('--dry-run', 'ask the crawler, write nothing')
+    .addHelpText('after', example('ops crawler-check', 'ops crawler-check --json'))
+    .action(async (opts) => {
+      const [{ runTasks }, { crawlerCheck }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/crawler-check.js')]);
+      done(await runTasks([{ task: crawlerCheck, options: { dryRun: Boolean(opts.dryRun) } }], globals()));
+    });
   // END URL catalogue
 
   program

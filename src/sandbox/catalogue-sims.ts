@@ -1,27 +1,34 @@
 /** The URL catalogue's simulators over one seeded world of pages, and the variables that point ops at them. */
 import { startAirtableSim, type AirtableSim, type AirtableSimOptions } from './airtable-sim.js';
+import { startCrawlerSim, type CrawlerSim, type CrawlerSimOptions } from './crawler-sim.js';
 import { seededPages, type SimPage } from './catalogue-seed.js';
 
 export interface CatalogueSimsOptions {
   /** Landing pages in the seeded world. */
   pages?: number;
   airtable?: AirtableSimOptions;
+  crawler?: CrawlerSimOptions;
   host?: string;
 }
 
 export interface CatalogueSims {
   pages: SimPage[];
   airtable: AirtableSim;
+  crawler: CrawlerSim;
   env: Record<string, string>;
   close(): Promise<void>;
 }
 
 const AIRTABLE_PAT = 'patSandbox.0000000000000000';
+const CRAWLER_KEY = 'crawler-sandbox-key';
 
 export async function startCatalogueSims(options: CatalogueSimsOptions = {}): Promise<CatalogueSims> {
   const pages = seededPages(options.pages ?? 40);
   const airtable = await startAirtableSim(pages, { ...options.airtable, apiKey: AIRTABLE_PAT, host: options.host });
+  const crawler = await startCrawlerSim(pages, { ...options.crawler, apiKey: CRAWLER_KEY, host: options.host });
   const env: Record<string, string> = {
+    CRAWLER_GRAPHQL_ENDPOINT: crawler.endpoint,
+    CRAWLER_GRAPHQL_KEY: CRAWLER_KEY,
     AIRTABLE_API_URL: airtable.baseUrl,
     AIRTABLE_PAT,
     AIRTABLE_BASE_ID: airtable.baseId,
@@ -31,9 +38,10 @@ export async function startCatalogueSims(options: CatalogueSimsOptions = {}): Pr
   return {
     pages,
     airtable,
+    crawler,
     env,
     close: async () => {
-      await Promise.all([airtable.close()]);
+      await Promise.all([airtable.close(), crawler.close()]);
     },
   };
 }

@@ -8,4 +8,5 @@ export const taskLoaders: Record<string, () => Promise<TaskDefinition<any, any, 
   'sync-centers': async () => (await import('./sync-centers.js')).syncCenters,
   'run-batch': async () => (await import('./run-batch.js')).runBatch,
   'airtable-sync': async () => (await import('./airtable-sync.js')).airtableSync,
+  'crawler-check': async () => (await import('./crawler-check.js')).crawlerCheck,
 };

@@ -2,6 +2,7 @@
 import { settings, type SettingsOf } from '../../core/config.js';
 import type { Logger } from '../../core/log.js';
 import { AirtableClient } from '../../integrations/airtable.js';
+import { CrawlerClient } from '../../integrations/crawler.js';
 
 export const airtableSettings = {
   airtablePat: settings.secret('AIRTABLE_PAT', 'Airtable personal access token', { required: 'for the Airtable steps' }),
@@ -34,6 +35,36 @@ export function airtableFrom(config: SettingsOf<typeof airtableSettings>, log?: 
       attempts: config.airtableAttempts,
       penaltyMs: config.airtablePenaltySeconds * 1000,
       ratePerSecond: config.airtableRate,
+    },
+    log,
+  );
+}
+
+export const crawlerSettings = {
+  crawlerEndpoint: settings.url('CRAWLER_GRAPHQL_ENDPOINT', "the crawler's GraphQL endpoint", {
+    required: 'for crawler-check',
+    example: 'https://crawler.internal/graphql',
+  }),
+  crawlerKey: settings.secret('CRAWLER_GRAPHQL_KEY', 'sent as Authorization: Bearer', { required: 'for crawler-check' }),
+  crawlerLookbackHours: settings.int(
+    'CRAWLER_FIRST_LOOKBACK_HOURS',
+    'how far back the first check looks (later ones start at the bookmark)',
+    { min: 1, max: 24 * 365 },
+    { default: 24 },
+  ),
+  crawlerPageSize: settings.int('CRAWLER_PAGE_SIZE', 'URLs asked per GraphQL page', { min: 1, max: 100 }, { default: 100 }),
+  crawlerTimeoutSeconds: settings.number('CRAWLER_TIMEOUT_SECONDS', 'timeout of one GraphQL request', { min: 1, max: 300 }, { default: 30 }),
+  crawlerAttempts: settings.int('CRAWLER_ATTEMPTS', 'attempts per request (network errors, 5xx, 429)', { min: 1, max: 10 }, { default: 3 }),
+};
+
+export function crawlerFrom(config: SettingsOf<typeof crawlerSettings>, log?: Logger): CrawlerClient {
+  return new CrawlerClient(
+    {
+      endpoint: config.crawlerEndpoint,
+      key: config.crawlerKey,
+      timeoutMs: config.crawlerTimeoutSeconds * 1000,
+      attempts: config.crawlerAttempts,
+      pageSize: config.crawlerPageSize,
     },
     log,
   );
