@@ -143,6 +143,23 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       const [{ runTasks }, { crawlerCheck }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/crawler-check.js')]);
       done(await runTasks([{ task: crawlerCheck, options: { dryRun: Boolean(opts.dryRun) } }], globals()));
     });
+  program
+    .command('zero-sessions')
+    .description('pause in Airtable the active URLs with zero sessions over the last N days (BigQuery)')
+    .option('--auto-update', 'pause without asking (for a scheduler)')
+    .option('--cache', 'use the last stored BigQuery result instead of querying')
+    .addOption(new Option('--days <n>', 'days of sessions to look at').default(30).argParser(positiveInt))
+    .option('--dry-run', 'report what would be paused, change nothing')
+    .addHelpText('after', example('ops zero-sessions', 'ops zero-sessions --auto-update --days 30', 'ops zero-sessions --cache'))
+    .action(async (opts) => {
+      const [{ runTasks }, { zeroSessions }, { terminalConfirm }] = await Promise.all([
+        import('./commands/run-tasks.js'),
+        import('./tasks/zero-sessions.js'),
+        import('./commands/confirm.js'),
+      ]);
+      const options = { autoUpdate: Boolean(opts.autoUpdate), cache: Boolean(opts.cache), days: opts.days, dryRun: Boolean(opts.dryRun) };
+      done(await runTasks([{ task: zeroSessions, options: { ...options, confirm: terminalConfirm() } }], globals()));
+    });
   // END URL catalogue
 
   program

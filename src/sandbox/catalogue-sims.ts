@@ -1,6 +1,7 @@
 /** The URL catalogue's simulators over one seeded world of pages, and the variables that point ops at them. */
 import { startAirtableSim, type AirtableSim, type AirtableSimOptions } from './airtable-sim.js';
 import { startCrawlerSim, type CrawlerSim, type CrawlerSimOptions } from './crawler-sim.js';
+import { startBigQuerySim, type BigQuerySim, type BigQuerySimOptions } from './bigquery-sim.js';
 import { seededPages, type SimPage } from './catalogue-seed.js';
 
 export interface CatalogueSimsOptions {
@@ -8,6 +9,7 @@ export interface CatalogueSimsOptions {
   pages?: number;
   airtable?: AirtableSimOptions;
   crawler?: CrawlerSimOptions;
+  bigquery?: BigQuerySimOptions;
   host?: string;
 }
 
@@ -15,6 +17,7 @@ export interface CatalogueSims {
   pages: SimPage[];
   airtable: AirtableSim;
   crawler: CrawlerSim;
+  bigquery: BigQuerySim;
   env: Record<string, string>;
   close(): Promise<void>;
 }
@@ -26,7 +29,14 @@ export async function startCatalogueSims(options: CatalogueSimsOptions = {}): Pr
   const pages = seededPages(options.pages ?? 40);
   const airtable = await startAirtableSim(pages, { ...options.airtable, apiKey: AIRTABLE_PAT, host: options.host });
   const crawler = await startCrawlerSim(pages, { ...options.crawler, apiKey: CRAWLER_KEY, host: options.host });
+  const bigquery = await startBigQuerySim(pages, { ...options.bigquery, host: options.host });
   const env: Record<string, string> = {
+    BIGQUERY_API_ENDPOINT: bigquery.endpoint,
+    BIGQUERY_PROJECT: bigquery.projectId,
+    BIGQUERY_DATASET: 'analytics',
+    GOOGLE_APPLICATION_CREDENTIALS: bigquery.credentialsFile,
+    // No probe of the GCE metadata server: every call stays on loopback.
+    METADATA_SERVER_DETECTION: 'none',
     CRAWLER_GRAPHQL_ENDPOINT: crawler.endpoint,
     CRAWLER_GRAPHQL_KEY: CRAWLER_KEY,
     AIRTABLE_API_URL: airtable.baseUrl,
@@ -39,9 +49,10 @@ export async function startCatalogueSims(options: CatalogueSimsOptions = {}): Pr
     pages,
     airtable,
     crawler,
+    bigquery,
     env,
     close: async () => {
-      await Promise.all([airtable.close(), crawler.close()]);
+      await Promise.all([airtable.close(), crawler.close(), bigquery.close()]);
     },
   };
 }

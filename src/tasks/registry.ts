@@ -9,4 +9,5 @@ export const taskLoaders: Record<string, () => Promise<TaskDefinition<any, any, 
   'run-batch': async () => (await import('./run-batch.js')).runBatch,
   'airtable-sync': async () => (await import('./airtable-sync.js')).airtableSync,
   'crawler-check': async () => (await import('./crawler-check.js')).crawlerCheck,
+  'zero-sessions': async () => (await import('./zero-sessions.js')).zeroSessions,
 };

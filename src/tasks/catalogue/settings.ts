@@ -2,6 +2,7 @@
 import { settings, type SettingsOf } from '../../core/config.js';
 import type { Logger } from '../../core/log.js';
 import { AirtableClient } from '../../integrations/airtable.js';
+import { BigQuerySessions } from '../../integrations/bigquery.js';
 import { CrawlerClient } from '../../integrations/crawler.js';
 
 export const airtableSettings = {
@@ -68,4 +69,25 @@ export function crawlerFrom(config: SettingsOf<typeof crawlerSettings>, log?: Lo
     },
     log,
   );
+}
+
+export const bigquerySettings = {
+  bigqueryProject: settings.string('BIGQUERY_PROJECT', 'Google Cloud project of the sessions table', { required: 'for zero-sessions', example: 'my-project' }),
+  bigqueryDataset: settings.string('BIGQUERY_DATASET', 'dataset of the sessions table', { required: 'for zero-sessions', example: 'analytics' }),
+  bigqueryTable: settings.string('BIGQUERY_TABLE', 'table with page_url, session_date and sessions columns', { default: 'page_sessions' }),
+  bigqueryEndpoint: settings.url('BIGQUERY_API_ENDPOINT', 'BigQuery endpoint (unset: Google; the sandbox sets its own)'),
+  bigqueryLocation: settings.string('BIGQUERY_LOCATION', 'location of the dataset (US, EU, …)'),
+  credentials: settings.string('GOOGLE_APPLICATION_CREDENTIALS', 'Google credentials file (read by the BigQuery client itself)'),
+  bigqueryTimeoutSeconds: settings.number('BIGQUERY_TIMEOUT_SECONDS', 'longest wait for one query', { min: 1, max: 3600 }, { default: 120 }),
+};
+
+export function bigqueryFrom(config: SettingsOf<typeof bigquerySettings>): BigQuerySessions {
+  return new BigQuerySessions({
+    projectId: config.bigqueryProject,
+    dataset: config.bigqueryDataset,
+    table: config.bigqueryTable,
+    apiEndpoint: config.bigqueryEndpoint,
+    location: config.bigqueryLocation,
+    timeoutMs: config.bigqueryTimeoutSeconds * 1000,
+  });
 }
