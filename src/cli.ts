@@ -160,6 +160,19 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       const options = { autoUpdate: Boolean(opts.autoUpdate), cache: Boolean(opts.cache), days: opts.days, dryRun: Boolean(opts.dryRun) };
       done(await runTasks([{ task: zeroSessions, options: { ...options, confirm: terminalConfirm() } }], globals()));
     });
+  program
+    .command('catalogue')
+    .description('fetch every waiting URL (status 0 or 200) through ScrapingBee and catalogue it with the LLM')
+    .addOption(new Option('--count <n>', 'catalogue this many, then stop').argParser(positiveInt))
+    .option('--url <url>', 'only this URL')
+    .addOption(new Option('--concurrency <n>', 'URLs at once (default CATALOGUE_CONCURRENCY, 5)').argParser(positiveInt))
+    .option('--dry-run', 'list what would be catalogued; call nothing')
+    .addHelpText('after', example('ops catalogue', 'ops catalogue --count 10', 'ops catalogue --url https://example.com/spa'))
+    .action(async (opts) => {
+      const [{ runTasks }, { catalogue }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/catalogue.js')]);
+      const options = { count: opts.count, url: opts.url, concurrency: opts.concurrency, dryRun: Boolean(opts.dryRun) };
+      done(await runTasks([{ task: catalogue, options }], globals()));
+    });
   // END URL catalogue
 
   program

@@ -10,4 +10,5 @@ export const taskLoaders: Record<string, () => Promise<TaskDefinition<any, any, 
   'airtable-sync': async () => (await import('./airtable-sync.js')).airtableSync,
   'crawler-check': async () => (await import('./crawler-check.js')).crawlerCheck,
   'zero-sessions': async () => (await import('./zero-sessions.js')).zeroSessions,
+  catalogue: async () => (await import('./catalogue.js')).catalogue,
 };

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/log.js';
 import { AirtableClient } from '../../integrations/airtable.js';
 import { BigQuerySessions } from '../../integrations/bigquery.js';
 import { CrawlerClient } from '../../integrations/crawler.js';
+import { ScrapingBeeClient } from '../../integrations/scrapingbee.js';
 
 export const airtableSettings = {
   airtablePat: settings.secret('AIRTABLE_PAT', 'Airtable personal access token', { required: 'for the Airtable steps' }),
@@ -90,4 +91,24 @@ export function bigqueryFrom(config: SettingsOf<typeof bigquerySettings>): BigQu
     location: config.bigqueryLocation,
     timeoutMs: config.bigqueryTimeoutSeconds * 1000,
   });
+}
+
+export const scrapingbeeSettings = {
+  scrapingbeeKey: settings.secret('SCRAPINGBEE_API_KEY', 'ScrapingBee API key', { required: 'for catalogue' }),
+  scrapingbeeUrl: settings.url('SCRAPINGBEE_API_URL', 'ScrapingBee API URL', { default: 'https://app.scrapingbee.com/api/v1/' }),
+  scrapingbeeTimeoutSeconds: settings.number('SCRAPINGBEE_TIMEOUT_SECONDS', 'timeout of one page fetch', { min: 1, max: 300 }, { default: 60 }),
+  scrapingbeeAttempts: settings.int('SCRAPINGBEE_ATTEMPTS', 'attempts per fetch (network errors, 429 too many at once)', { min: 1, max: 10 }, { default: 3 }),
+};
+
+export function scrapingbeeFrom(config: SettingsOf<typeof scrapingbeeSettings>, log?: Logger): ScrapingBeeClient {
+  return new ScrapingBeeClient(
+    {
+      // URL settings lose their trailing slash; ScrapingBee documents its endpoint with one.
+      apiUrl: `${config.scrapingbeeUrl}/`,
+      apiKey: config.scrapingbeeKey,
+      timeoutMs: config.scrapingbeeTimeoutSeconds * 1000,
+      attempts: config.scrapingbeeAttempts,
+    },
+    log,
+  );
 }
