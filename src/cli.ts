@@ -126,6 +126,24 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   // URL catalogue (issue 16): daily-tasks and its steps.
   program
+    .command('daily-tasks')
+    .description('airtable-sync → crawler-check → zero-sessions → catalogue; each step its own run; a failing step does not stop the next')
+    .option('--auto-update', 'zero-sessions pauses without asking (what a scheduler wants)')
+    .addOption(new Option('--days <n>', 'zero-sessions: days of sessions to look at').default(30).argParser(positiveInt))
+    .addOption(new Option('--count <n>', 'catalogue: at most this many').argParser(positiveInt))
+    .option('--dry-run', 'every step reads, none writes')
+    .addHelpText('after', example('ops daily-tasks --auto-update', 'ops daily-tasks --json'))
+    .action(async (opts) => {
+      const [{ runTasks }, { dailyTasks }, { terminalConfirm }] = await Promise.all([
+        import('./commands/run-tasks.js'),
+        import('./tasks/daily-tasks.js'),
+        import('./commands/confirm.js'),
+      ]);
+      const options = { autoUpdate: Boolean(opts.autoUpdate), days: opts.days, count: opts.count, dryRun: Boolean(opts.dryRun), confirm: terminalConfirm() };
+      done(await runTasks([{ task: dailyTasks, options }], globals()));
+    });
+
+  program
     .command('airtable-sync')
     .description('insert new URLs from the Airtable view into the catalogue; apply page_status changes')
     .option('--dry-run', 'read Airtable, write nothing')
@@ -172,6 +190,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       const [{ runTasks }, { catalogue }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/catalogue.js')]);
       const options = { count: opts.count, url: opts.url, concurrency: opts.concurrency, dryRun: Boolean(opts.dryRun) };
       done(await runTasks([{ task: catalogue, options }], globals()));
+    });
+  program
+    .command('catalogue-status')
+    .description('the URL catalogue: counts by state, what is waiting, the last run of each step, tokens and cost')
+    .addHelpText('after', example('ops catalogue-status', 'ops catalogue-status --json'))
+    .action(async () => {
+      const { catalogueStatusCommand } = await import('./commands/catalogue-status.js');
+      done(await catalogueStatusCommand(globals()));
     });
   // END URL catalogue
 

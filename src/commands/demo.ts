@@ -26,10 +26,16 @@ export async function demoCommand(flags: GlobalFlags, opts: { centers: number })
       output.print(output.color.bold(`ops demo: ${opts.centers} simulated centers, a fresh embedded database in ${dataDir}`));
       output.print(output.color.gray(`location API ${sandbox.location.baseUrl} · LLM ${sandbox.llm.baseUrl}\n`));
     }
-    const [{ syncCenters }, { runBatch }] = await Promise.all([import('../tasks/sync-centers.js'), import('../tasks/run-batch.js')]);
+    const [{ syncCenters }, { runBatch }, { dailyTasks }] = await Promise.all([
+      import('../tasks/sync-centers.js'),
+      import('../tasks/run-batch.js'),
+      import('../tasks/daily-tasks.js'),
+    ]);
     const calls: TaskCall[] = [
       { task: syncCenters, options: {} },
       { task: runBatch, options: { trigger: 'demo' } },
+      // The URL catalogue's four steps; zero-sessions pauses without asking, as under a scheduler.
+      { task: dailyTasks, options: { autoUpdate: true } },
     ];
     const code = await runTasks(calls, flags, env);
     if (!flags.json) {
@@ -37,6 +43,7 @@ export async function demoCommand(flags: GlobalFlags, opts: { centers: number })
       output.print(`  OPS_DATA_DIR=${dataDir} ops status`);
       output.print(`  OPS_DATA_DIR=${dataDir} ops logs`);
       output.print(`  OPS_DATA_DIR=${dataDir} ops batch-status --latest`);
+      output.print(`  OPS_DATA_DIR=${dataDir} ops catalogue-status`);
     }
     return code;
   } finally {

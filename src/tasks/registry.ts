@@ -11,4 +11,5 @@ export const taskLoaders: Record<string, () => Promise<TaskDefinition<any, any, 
   'crawler-check': async () => (await import('./crawler-check.js')).crawlerCheck,
   'zero-sessions': async () => (await import('./zero-sessions.js')).zeroSessions,
   catalogue: async () => (await import('./catalogue.js')).catalogue,
+  'daily-tasks': async () => (await import('./daily-tasks.js')).dailyTasks,
 };
