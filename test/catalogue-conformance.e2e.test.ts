@@ -37,7 +37,7 @@ for (const backend of backends) {
     args: ['airtable-sync'],
     setup: async (db) => envFor(db),
     snapshot: urls,
-    slow: (on) => sandbox.catalogue.airtable.setOptions({ latencyMs: on ? 1500 : 0 }),
+    slow: (on) => sandbox.catalogue.airtable.setOptions({ latencyMs: on ? 3000 : 0 }),
     working: started('airtable-sync'),
     badSetting: ['AIRTABLE_RATE_LIMIT', '9'],
   });
@@ -46,7 +46,7 @@ for (const backend of backends) {
     args: ['crawler-check'],
     setup: synced,
     snapshot: async (db) => [await urls(db), await db.use((k) => k.selectFrom('catalogue_bookmarks').select(['name', 'value']).execute())],
-    slow: (on) => sandbox.catalogue.crawler.setOptions({ latencyMs: on ? 1500 : 0 }),
+    slow: (on) => sandbox.catalogue.crawler.setOptions({ latencyMs: on ? 3000 : 0 }),
     working: /"msg":"asking the crawler for updated URLs"/,
     badSetting: ['CRAWLER_PAGE_SIZE', '500'],
   });
@@ -55,7 +55,7 @@ for (const backend of backends) {
     args: ['zero-sessions', '--auto-update'],
     setup: synced,
     snapshot: urls,
-    slow: (on) => sandbox.catalogue.bigquery.setOptions({ latencyMs: on ? 1500 : 0 }),
+    slow: (on) => sandbox.catalogue.bigquery.setOptions({ latencyMs: on ? 700 : 0 }),
     working: started('zero-sessions'),
     badSetting: ['BIGQUERY_TIMEOUT_SECONDS', 'soon'],
   });
@@ -64,7 +64,7 @@ for (const backend of backends) {
     args: ['catalogue'],
     setup: synced,
     snapshot: urls,
-    slow: (on) => sandbox.catalogue.scrapingbee.setOptions({ latencyMs: on ? 1500 : 0 }),
+    slow: (on) => sandbox.catalogue.scrapingbee.setOptions({ latencyMs: on ? 400 : 0 }),
     working: /"msg":"cataloguing started"/,
     badSetting: ['CATALOGUE_CONCURRENCY', '0'],
   });

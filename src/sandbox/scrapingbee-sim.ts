@@ -14,6 +14,8 @@ export interface ScrapingBeeSimOptions {
   slowMs?: number;
   /** false: the pages seeded to answer 404/500 answer 200 (a world without broken pages). */
   brokenPages?: boolean;
+  /** false: the pages seeded to redirect answer 200 at their own URL. */
+  redirects?: boolean;
   apiKey?: string;
 }
 
@@ -40,7 +42,7 @@ function pageHtml(p: SimPage): string {
 }
 
 export async function startScrapingBeeSim(pages: SimPage[], initial: ScrapingBeeSimOptions & { host?: string; port?: number } = {}): Promise<ScrapingBeeSim> {
-  let options: ScrapingBeeSimOptions = { latencyMs: 0, slowMs: 1500, brokenPages: true, ...initial };
+  let options: ScrapingBeeSimOptions = { latencyMs: 0, slowMs: 1500, brokenPages: true, redirects: true, ...initial };
   const byUrl = new Map(pages.map((p) => [p.url, p]));
   let counters = { requests: 0, perUrl: {} as Record<string, number>, maxConcurrent: 0 };
   let inFlight = 0;
@@ -65,7 +67,7 @@ export async function startScrapingBeeSim(pages: SimPage[], initial: ScrapingBee
             'spb-initial-status-code': String(page.fetch),
             'spb-resolved-url': target,
           });
-        if (page.fetch === 301 || page.fetch === 302) {
+        if ((page.fetch === 301 || page.fetch === 302) && options.redirects) {
           const moved = `${target}-moved`;
           return html(res, 200, `<html><head><title>Moved</title></head><body><h1>Now at ${moved}</h1></body></html>`, {
             'spb-initial-status-code': String(page.fetch),

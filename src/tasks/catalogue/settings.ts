@@ -78,7 +78,7 @@ export const bigquerySettings = {
   bigqueryTable: settings.string('BIGQUERY_TABLE', 'table with page_url, session_date and sessions columns', { default: 'page_sessions' }),
   bigqueryEndpoint: settings.url('BIGQUERY_API_ENDPOINT', 'BigQuery endpoint (unset: Google; the sandbox sets its own)'),
   bigqueryLocation: settings.string('BIGQUERY_LOCATION', 'location of the dataset (US, EU, …)'),
-  credentials: settings.string('GOOGLE_APPLICATION_CREDENTIALS', 'Google credentials file (read by the BigQuery client itself)'),
+  credentials: settings.string('GOOGLE_APPLICATION_CREDENTIALS', 'Google credentials file (service account or external_account) for BigQuery'),
   bigqueryTimeoutSeconds: settings.number('BIGQUERY_TIMEOUT_SECONDS', 'longest wait for one query', { min: 1, max: 3600 }, { default: 120 }),
 };
 
@@ -89,6 +89,8 @@ export function bigqueryFrom(config: SettingsOf<typeof bigquerySettings>): BigQu
     table: config.bigqueryTable,
     apiEndpoint: config.bigqueryEndpoint,
     location: config.bigqueryLocation,
+    // Passed, not left to the client's own look at process.env: settings may come from elsewhere (ops demo).
+    keyFilename: config.credentials,
     timeoutMs: config.bigqueryTimeoutSeconds * 1000,
   });
 }
