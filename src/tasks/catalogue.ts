@@ -97,7 +97,9 @@ export const catalogue = defineTask({
     const pages = scrapingbeeFrom(config, ctx.log);
     const totals: Totals = { errorPages: [], fetched: 0, catalogued: 0, redirects: 0, fetch_errors: 0, llm_failed: 0, tokens_in: 0, tokens_out: 0, cost: 0 };
     const attempted = new Set<number>();
-    const limit = pLimit(options.concurrency ?? config.concurrency);
+    // Two stages, each C wide: pages are fetched while the LLM slots are busy, so an LLM slot waits only for the LLM.
+    const fetchSlots = pLimit(options.concurrency ?? config.concurrency);
+    const llmSlots = pLimit(options.concurrency ?? config.concurrency);
     let fatal: unknown;
     const want = options.count ?? Number.POSITIVE_INFINITY;
     ctx.log.info('cataloguing started', { count: options.count ?? 'all', concurrency: options.concurrency ?? config.concurrency });
@@ -114,15 +116,15 @@ export const catalogue = defineTask({
       for (const w of round) attempted.add(w.id);
       await Promise.all(
         round.map((w) =>
-          limit(async () => {
-            if (signal.aborted || fatal) return;
+          (async () => {
             try {
-              await catalogueOne(ctx, pages, llm, prices, w, totals);
+              const fetched = await fetchSlots(() => (signal.aborted || fatal ? undefined : fetchPage(ctx, pages, w, totals)));
+              if (fetched) await llmSlots(() => (signal.aborted || fatal ? undefined : catalogueText(ctx, llm, prices, w, fetched, totals)));
             } catch (err) {
               if (!fatal) fatal = err;
             }
             ctx.progress.update({ done: attempted.size, total: Number.isFinite(want) ? want : undefined, noun: 'URL', label: w.url });
-          }),
+          })(),
         ),
       );
     }
@@ -158,15 +160,17 @@ export const catalogue = defineTask({
   },
 });
 
-/** One URL, fetch to stored entry. Item failures are reported; only a database failure throws. */
-async function catalogueOne(
+/**
+ * One URL's fetch: the page as text when it answered 200 (ready for the LLM),
+ * undefined when it redirected, failed or answered an error (recorded here).
+ * Item failures are reported; only a database failure throws.
+ */
+async function fetchPage(
   ctx: Ctx,
   pages: ScrapingBeeClient,
-  llm: LlmClient,
-  prices: PriceTable,
   w: { id: number; url: string },
   totals: Totals,
-): Promise<void> {
+): Promise<{ title: string; text: string; resolvedUrl: string | null } | undefined> {
   const { signal } = ctx;
   let page: Awaited<ReturnType<ScrapingBeeClient['fetch']>>;
   try {
@@ -176,7 +180,8 @@ async function catalogueOne(
     if (!(err instanceof UpstreamError)) throw err;
     totals.fetch_errors += 1;
     await recordFetchOutcome(ctx.db, w.id, { status: err.details.status ?? 0, redirect: false, error: errorMessage(err), resolvedUrl: null }, ctx.now());
-    return ctx.failItem(w.url, errorMessage(err));
+    ctx.failItem(w.url, errorMessage(err));
+    return undefined;
   }
   totals.fetched += 1;
   if (REDIRECTS.has(page.status)) {
@@ -195,7 +200,21 @@ async function catalogueOne(
     ctx.log.info('the page answered an error status: kept for a later run', { url: w.url, status: page.status });
     return;
   }
-  const prompt = cataloguePrompt(w.url, pageText(page.html, ctx.config.pageChars));
+  // Only the text goes on: a page's HTML is not kept while it waits for an LLM slot.
+  return { ...pageText(page.html, ctx.config.pageChars), resolvedUrl: page.resolvedUrl };
+}
+
+/** One fetched page through the LLM to its stored entry. */
+async function catalogueText(
+  ctx: Ctx,
+  llm: LlmClient,
+  prices: PriceTable,
+  w: { id: number; url: string },
+  page: { title: string; text: string; resolvedUrl: string | null },
+  totals: Totals,
+): Promise<void> {
+  const { signal } = ctx;
+  const prompt = cataloguePrompt(w.url, page);
   let tokensIn = 0;
   let tokensOut = 0;
   let model = '';
