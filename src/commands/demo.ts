@@ -28,10 +28,16 @@ export async function demoCommand(flags: GlobalFlags, opts: { centers: number })
       output.print(output.color.bold(`ops demo: ${opts.centers} simulated centers, a fresh embedded database in ${dataDir}`));
       output.print(output.color.gray(`location API ${sandbox.location.baseUrl} · LLM ${sandbox.llm.baseUrl}\n`));
     }
-    const [{ syncCenters }, { runBatch }] = await Promise.all([import('../tasks/sync-centers.js'), import('../tasks/run-batch.js')]);
+    const [{ syncCenters }, { runBatch }, { dailyTasks }] = await Promise.all([
+      import('../tasks/sync-centers.js'),
+      import('../tasks/run-batch.js'),
+      import('../tasks/daily-tasks.js'),
+    ]);
     const calls: TaskCall[] = [
       { task: syncCenters, options: {} },
       { task: runBatch, options: { trigger: 'demo' } },
+      // The URL catalogue's four steps; zero-sessions pauses without asking, as under a scheduler.
+      { task: dailyTasks, options: { autoUpdate: true } },
     ];
     // Site tracking: a day of generated traffic for 3 customers, ingested then processed raw → staging → business.
     const { trackingTraffic } = await import('../sandbox/tracking-traffic.js');
@@ -48,6 +54,7 @@ export async function demoCommand(flags: GlobalFlags, opts: { centers: number })
       output.print(`  OPS_DATA_DIR=${dataDir} ops batch-status --latest`);
       output.print(`  OPS_DATA_DIR=${dataDir} ops sync-status`);
       output.print(`  OPS_DATA_DIR=${dataDir} ops tracking-status`);
+      output.print(`  OPS_DATA_DIR=${dataDir} ops catalogue-status`);
     }
     return code;
   } finally {

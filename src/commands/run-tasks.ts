@@ -107,6 +107,7 @@ export async function runTasks(calls: TaskCall[], flags: GlobalFlags, env: Env =
       output,
       scope,
       clock,
+      env,
       store: async (runtime: RuntimeConfig) => {
         if (!store) {
           const { openRunStore } = await import('../db/index.js');

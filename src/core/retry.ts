@@ -101,6 +101,11 @@ export class PauseGate {
     this.until = Math.max(this.until, Date.now() + ms);
   }
 
+  /** How long calls are still held (0: they may go out). */
+  remainingMs(): number {
+    return Math.max(0, this.until - Date.now());
+  }
+
   /** Resolves when calls may go out; wakes early only on abort. */
   async wait(signal?: AbortSignal): Promise<void> {
     for (let left = this.until - Date.now(); left > 0; left = this.until - Date.now()) await sleep(left, signal);

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readSettings, type Env, type Setting, type SettingsOf } from './config.js';
-import { BusyError, ExitCode, OpsError, UsageError, errorMessage, isAbortError } from './errors.js';
+import { BusyError, ConfigError, ExitCode, OpsError, UsageError, errorMessage, isAbortError } from './errors.js';
 import { armDeadline, DEADLINE_GRACE_MS, deadlineSetting } from './deadline.js';
 import type { Clock } from './clock.js';
 import type { Output } from './output.js';
@@ -30,6 +30,8 @@ export interface RunStart {
   host: string;
   pid: number;
   args: Record<string, unknown>;
+  /** The run this one is a step of, when it is one. */
+  parentRunId?: string;
 }
 
 export interface RunEnd {
@@ -109,6 +111,8 @@ export interface RunnerDeps<DB> {
   recordSkippedElsewhere?(runtime: RuntimeConfig, run: RunStart & RunEnd): Promise<void>;
   /** Overrides DEADLINE_GRACE_MS (tests). */
   deadlineGraceMs?: number;
+  /** The environment settings were read from: a step's are read from it too. */
+  env?: Env;
 }
 
 export function newRunId(now: Date): string {
@@ -122,7 +126,20 @@ export function prepare<S extends Record<string, Setting<any>>>(task: TaskDefini
   const config = readSettings(task.settings, env);
   const { deadlineSeconds } = readSettings({ deadlineSeconds: deadlineSetting(task) }, env);
   task.validate?.(config);
+  // A step whose settings are missing is skipped when its turn comes; a malformed one stops everything now.
+  for (const step of task.steps ?? []) {
+    try {
+      prepare(step, env);
+    } catch (err) {
+      if (!isMissingSetting(err, env)) throw err;
+    }
+  }
   return { runtime, config, deadlineSeconds, env };
+}
+
+/** A ConfigError because a variable is not set at all (as opposed to set wrong). */
+function isMissingSetting(err: unknown, env: Env): err is ConfigError {
+  return err instanceof ConfigError && (env[err.variable] === undefined || env[err.variable]!.trim() === '');
 }
 
 const FINISHED_SEVERITY = { success: 0, partial: 1, failed: 2 } as const;
@@ -169,6 +186,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
   options: O & { dryRun?: boolean },
   prepared: Prepared<S>,
   deps: RunnerDeps<DB>,
+  parentRunId?: string,
 ): Promise<RunSummary> {
   const { output, scope, clock } = deps;
   let startedAt = clock();
@@ -184,6 +202,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     host: hostname(),
     pid: process.pid,
     args: redactDeep({ ...(options as Record<string, unknown>) }),
+    ...(parentRunId ? { parentRunId } : {}),
   };
   const failures: ItemFailure[] = [];
   let failureCount = 0;
@@ -277,7 +296,8 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
   try {
     // The run's clock starts once it holds its lock (opening the database is not its time).
     startedAt = start.startedAt = clock();
-    const stale = await store.markStaleRuns(lockKey, runId, clock());
+    // On the embedded database every `running` row but this process's is stale: a step leaves that to its parent.
+    const stale = parentRunId && store.kind === 'embedded' ? 0 : await store.markStaleRuns(lockKey, runId, clock());
     if (stale > 0) log.warn('marked runs left running by a process that died as interrupted', { count: stale });
     await store.startRun(start);
     log.info('started', { dry_run: Boolean(options.dryRun) });
@@ -319,6 +339,7 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
             log.warn('item failed', { item, reason });
           },
           note: (line) => void notes.push(line),
+          runStep: (step, stepOptions) => runStep(step, stepOptions, deps, store, runId),
         },
         options,
       );
@@ -361,4 +382,47 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     deadline.clear();
     await release();
   }
+}
+
+/**
+ * One step of a run (daily-tasks' four): a run of its own (lock, task_logs
+ * row linked by parent_run_id, outcome), through the same runner. A step whose
+ * settings are missing is recorded `skipped` with the reason and not run.
+ */
+async function runStep<DB>(
+  step: TaskDefinition<DB, any, any>,
+  options: Record<string, unknown>,
+  deps: RunnerDeps<DB>,
+  store: RunStore<DB>,
+  parentRunId: string,
+): Promise<RunSummary> {
+  const env = deps.env ?? process.env;
+  let prepared: Prepared<any>;
+  try {
+    prepared = prepare(step, env);
+  } catch (err) {
+    if (!isMissingSetting(err, env)) throw err;
+    const at = deps.clock();
+    const runId = newRunId(at);
+    const error = `not configured, skipped: ${redact(err.message)}`;
+    const lockKey = [step.lockKey?.(options) ?? step.name].flat()[0] ?? step.name;
+    const run = { runId, task: step.name, lockKey, startedAt: at, host: hostname(), pid: process.pid, args: {}, parentRunId };
+    await store.recordFinishedRun({ ...run, status: 'skipped', finishedAt: at, durationMs: 0, stats: {}, error, failures: [], failureCount: 0 });
+    deps.output.log.warn('step skipped: not configured', { task: step.name, run_id: runId, parent_run_id: parentRunId, reason: error });
+    return {
+      run_id: runId,
+      task: step.name,
+      status: 'skipped',
+      exit_code: ExitCode.ok,
+      started_at: at.toISOString(),
+      finished_at: at.toISOString(),
+      duration_ms: 0,
+      stats: {},
+      failures: [],
+      failure_count: 0,
+      error,
+      notes: [],
+    };
+  }
+  return runTask(step, options, prepared, { ...deps, store: async () => store }, parentRunId);
 }

@@ -9,6 +9,7 @@ import type { Clock } from './clock.js';
 import type { Setting, SettingsOf } from './config.js';
 import type { Logger } from './log.js';
 import type { Progress } from './output.js';
+import type { RunSummary } from './runner.js';
 import type { runtimeSettings } from './runtime-settings.js';
 
 export type Stats = Record<string, unknown>;
@@ -43,6 +44,11 @@ export interface TaskContext<DB, Config> {
   readonly failureCount: number;
   /** Lines printed under the summary for a person (where the files are, …). */
   note(line: string): void;
+  /**
+   * Runs one of the task's `steps` as a run of its own, linked to this one
+   * (parent_run_id); resolves with its outcome, whatever it is.
+   */
+  runStep(step: TaskDefinition<any, any, any>, options: Record<string, unknown>): Promise<RunSummary>;
 }
 
 export interface TaskResult {
@@ -64,6 +70,8 @@ export interface TaskDefinition<DB = any, S extends Record<string, Setting<any>>
    * setting <TASK_NAME>_DEADLINE_SECONDS overrides it. Past it the run is failed.
    */
   deadlineSeconds?: number;
+  /** Tasks this one runs as its steps (ctx.runStep): their settings are checked with its own, a missing one only skips its step. */
+  steps?: TaskDefinition<any, any, any>[];
   /**
    * The lock that keeps two runs from overlapping; the task name by default.
    * A list means slots: the run takes the first free one, so up to that many

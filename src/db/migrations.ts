@@ -9,6 +9,7 @@ import * as m0003 from '../../migrations/0003_batch_runs.js';
 import * as m0004 from '../../migrations/0004_discovered_events_hashed_key.js';
 import * as m0005 from '../../migrations/0005_race_events.js';
 import * as m0006 from '../../migrations/0006_tracking.js';
+import * as m0007 from '../../migrations/0007_url_catalogue.js';
 
 const migrations: Record<string, Migration> = {
   '0001_task_logs': m0001,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004_discovered_events_hashed_key': m0004,
   '0005_race_events': m0005,
   '0006_tracking': m0006,
+  '0007_url_catalogue': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

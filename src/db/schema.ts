@@ -23,6 +23,7 @@ export interface TaskLogsTable {
   host: string | null;
   pid: number | null;
   args: JsonWithDefault<Record<string, unknown>>;
+  parent_run_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CentersTable {
@@ -231,4 +232,53 @@ export interface Database {
   sync_history: SyncHistoryTable;
   provider_calls: ProviderCallsTable;
   provider_slots: ProviderSlotsTable;
+  catalogue_urls: CatalogueUrlsTable;
+  catalogue_bookmarks: CatalogueBookmarksTable;
+  bigquery_results: BigqueryResultsTable;
+}
+
+/** The URL catalogue (0007). */
+type IntWithDefault = ColumnType<number, number | undefined, number>;
+export interface CatalogueUrlsTable {
+  id: Generated<number>;
+  url: string;
+  original_url: string;
+  airtable_record_id: string | null;
+  page_status: string | null;
+  status_code: IntWithDefault;
+  catalogued: ColumnType<boolean, boolean | undefined, boolean>;
+  crawler_updated_at: Timestamp | null;
+  fetch_status: number | null;
+  fetch_attempts: IntWithDefault;
+  resolved_url: string | null;
+  last_error: string | null;
+  page_type: string | null;
+  product_or_service: string | null;
+  category: string | null;
+  location: string | null;
+  keywords: ColumnType<string[] | null, string | null, string | null>;
+  summary: string | null;
+  model: string | null;
+  tokens_in: IntWithDefault;
+  tokens_out: IntWithDefault;
+  estimated_cost: IntWithDefault;
+  catalogued_at: Timestamp | null;
+  fetched_at: Timestamp | null;
+  created_at: TimestampWithDefault;
+  updated_at: TimestampWithDefault;
+}
+
+export interface CatalogueBookmarksTable {
+  name: string;
+  value: string;
+  updated_at: Timestamp;
+}
+
+export interface BigqueryResultsTable {
+  id: Generated<number>;
+  query_sql: string;
+  params: JsonWithDefault<Record<string, unknown>>;
+  rows: Json<Array<{ url: string; sessions: number }>>;
+  row_count: number;
+  fetched_at: Timestamp;
 }

@@ -2,11 +2,14 @@
 import { startLlmSim, type LlmSim, type LlmSimOptions } from './llm-sim.js';
 import { startLocationSim, type LocationSim, type LocationSimOptions } from './location-sim.js';
 import { startRunSignUpSim, type RunSignUpSim, type RunSignUpSimOptions } from './runsignup-sim.js';
+import { startCatalogueSims, type CatalogueSims, type CatalogueSimsOptions } from './catalogue-sims.js';
 
 export interface Sandbox {
   location: LocationSim;
   llm: LlmSim;
   runsignup: RunSignUpSim;
+  /** The URL catalogue's systems: Airtable, crawler, BigQuery, ScrapingBee. */
+  catalogue: CatalogueSims;
   env: Record<string, string>;
   close(): Promise<void>;
 }
@@ -15,6 +18,7 @@ export interface SandboxOptions {
   centers?: number;
   location?: LocationSimOptions;
   llm?: LlmSimOptions;
+  catalogue?: CatalogueSimsOptions;
   host?: string;
   locationPort?: number;
   llmPort?: number;
@@ -42,7 +46,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     runsignupEnv[`RSU_PARTNER_${i + 1}_KEY`] = p.apiKey;
     runsignupEnv[`RSU_PARTNER_${i + 1}_SECRET`] = p.apiSecret;
   }
+  const catalogue = await startCatalogueSims({ ...options.catalogue, host: options.host });
   const env = {
+    ...catalogue.env,
     LOCATION_SLUG_API_URL: location.slugApiUrl,
     LOCATION_DATA_API_URL: location.dataApiUrl,
     LOCATION_API_KEY: LOCATION_KEY,
@@ -59,9 +65,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     location,
     llm,
     runsignup,
+    catalogue,
     env,
     close: async () => {
-      await Promise.all([location.close(), llm.close(), runsignup.close()]);
+      await Promise.all([location.close(), llm.close(), runsignup.close(), catalogue.close()]);
     },
   };
 }

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { delay, sendJson, startSimServer } from './http-sim.js';
 import { draw, hash32, prng } from './seed.js';
+import { catalogueCompletion, cataloguePageUrl } from './catalogue-llm.js';
 
 export interface LlmSimOptions {
   latencyMs?: number;
@@ -45,6 +46,8 @@ export interface LlmSimStats {
   promptTokens: number;
   completionTokens: number;
   maxConcurrent: number;
+  /** Cataloguing calls per page URL (URL catalogue). */
+  perPage: Record<string, number>;
 }
 
 export interface LlmSim {
@@ -139,7 +142,7 @@ function lastUserMessage(body: { messages?: Array<{ role?: string; content?: unk
 
 export async function startLlmSim(initial: LlmSimOptions & { port?: number; host?: string } = {}): Promise<LlmSim> {
   let options = { ...DEFAULTS, ...initial };
-  let counters: LlmSimStats = { requests: 0, byStatus: {}, perLocation: {}, promptTokens: 0, completionTokens: 0, maxConcurrent: 0 };
+  let counters: LlmSimStats = { requests: 0, byStatus: {}, perLocation: {}, promptTokens: 0, completionTokens: 0, maxConcurrent: 0, perPage: {} };
   let inFlight = 0;
 
   const reply = (res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>) => {
@@ -161,6 +164,12 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
       return apiError(res, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error', null);
     }
     const prompt = lastUserMessage(body);
+    const pageUrl = cataloguePageUrl(prompt);
+    if (pageUrl) {
+      counters.perPage[pageUrl] = (counters.perPage[pageUrl] ?? 0) + 1;
+      if (options.outage) return apiError(res, 503, 'The service is temporarily unavailable.', 'server_error', null);
+      return reply(res, 200, catalogueCompletion(body.model, body.messages, prompt));
+    }
     const location = /^Location:\s*(.+)$/m.exec(prompt)?.[1].trim() ?? 'unknown';
     const dates = /^Dates:\s*(\d{4}-\d{2}-\d{2})\s+to\s+(\d{4}-\d{2}-\d{2})/m.exec(prompt);
     const today = new Date().toISOString().slice(0, 10);
@@ -266,7 +275,7 @@ export async function startLlmSim(initial: LlmSimOptions & { port?: number; host
     },
     stats: () => structuredClone(counters),
     resetStats() {
-      counters = { requests: 0, byStatus: {}, perLocation: {}, promptTokens: 0, completionTokens: 0, maxConcurrent: 0 };
+      counters = { requests: 0, byStatus: {}, perLocation: {}, promptTokens: 0, completionTokens: 0, maxConcurrent: 0, perPage: {} };
     },
     close: () => server.close(),
   };

@@ -17,6 +17,7 @@ export async function insertRun(db: Db, run: RunStart): Promise<void> {
       host: run.host,
       pid: run.pid,
       args: JSON.stringify(run.args),
+      parent_run_id: run.parentRunId ?? null,
     })
     .execute();
 }
@@ -48,6 +49,7 @@ function finishedRunRow(run: RunStart & RunEnd) {
     host: run.host,
     pid: run.pid,
     args: JSON.stringify(run.args),
+    parent_run_id: run.parentRunId ?? null,
     ...outcomeColumns(run),
   };
 }
