@@ -40,7 +40,7 @@ const bulkUpdate = total / ((performance.now() - started) / 1000);
 
 // COPY of the same rows into the same (emptied) table.
 await empty();
-const escape = (v) =>
+const copyField = (v) =>
   v === null || v === undefined ? '\\N' : (v instanceof Date ? v.toISOString() : String(v)).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
 started = performance.now();
 const syncedAt = new Date();
@@ -49,7 +49,7 @@ const text = Readable.from(
     for (let i = 0; i < rows.length; i += PAGE) {
       yield rows
         .slice(i, i + PAGE)
-        .map((r) => `${rowValues(1, 1, r, syncedAt).map(escape).join('\t')}\n`)
+        .map((r) => `${rowValues(1, 1, r, syncedAt).map(copyField).join('\t')}\n`)
         .join('');
     }
   })(),

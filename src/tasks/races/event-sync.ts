@@ -22,7 +22,7 @@ import {
 } from '../../db/queries/race-events.js';
 import { addSyncCounts, finishSyncHistory, startSyncHistory, type SyncKind } from '../../db/queries/sync-history.js';
 import type { Database } from '../../db/schema.js';
-import type { Rejected, RunSignUpApi } from '../../integrations/runsignup.js';
+import type { ParticipantPage, Rejected, RunSignUpApi } from '../../integrations/runsignup.js';
 import { BudgetExhaustedError } from './partner-session.js';
 import type { ProviderConfig } from './settings.js';
 
@@ -116,6 +116,21 @@ async function inPageTransaction(deps: EventSyncDeps, eventId: number, work: (tx
 
 const toUnixSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
+/** A page of participants written, counted on the run and on its sync_history row (inside the page's transaction). */
+async function storeParticipantPage(
+  tx: Transaction<Database>,
+  event: EventState,
+  page: ParticipantPage,
+  syncedAt: Date,
+  outcome: EventSyncOutcome,
+  historyId: number,
+): Promise<void> {
+  const written = await upsertParticipants(tx, event.event_id, event.race_id, page.participants, syncedAt);
+  outcome.upserted += written;
+  outcome.pages += 1;
+  await addSyncCounts(tx, historyId, { upserted: written, failed: page.rejected.length, pages: 1 });
+}
+
 async function backfill(
   deps: EventSyncDeps,
   api: RunSignUpApi,
@@ -132,10 +147,7 @@ async function backfill(
   for await (const page of api.participantPages(event.race_id, eventId, { startPage: nextPage, perPage: deps.config.pageSize }, deps.signal)) {
     reportRejected(deps, event, page.rejected, outcome);
     await inPageTransaction(deps, eventId, async (tx) => {
-      const written = await upsertParticipants(tx, eventId, event.race_id, page.participants, startedAt);
-      outcome.upserted += written;
-      outcome.pages += 1;
-      await addSyncCounts(tx, historyId, { upserted: written, failed: page.rejected.length, pages: 1 });
+      await storeParticipantPage(tx, event, page, startedAt, outcome, historyId);
       await recordBackfillPage(tx, eventId, page.page);
       deps.log.debug('backfill page stored', { event_id: eventId, page: page.page, rows: page.participants.length });
       if (page.last) {
@@ -163,12 +175,7 @@ async function incremental(
   const bookmark = new Date(startedAt.getTime() - deps.config.overlapSeconds * 1000);
   for await (const page of api.participantPages(event.race_id, eventId, { modifiedAfter, perPage: deps.config.pageSize }, deps.signal)) {
     reportRejected(deps, event, page.rejected, outcome);
-    await inPageTransaction(deps, eventId, async (tx) => {
-      const written = await upsertParticipants(tx, eventId, event.race_id, page.participants, startedAt);
-      outcome.upserted += written;
-      outcome.pages += 1;
-      await addSyncCounts(tx, historyId, { upserted: written, failed: page.rejected.length, pages: 1 });
-    });
+    await inPageTransaction(deps, eventId, (tx) => storeParticipantPage(tx, event, page, startedAt, outcome, historyId));
   }
   // Removals after the participants: a registration removed during the sync ends removed.
   for await (const page of api.removedPages(event.race_id, eventId, { modifiedAfter, perPage: deps.config.pageSize }, deps.signal)) {
