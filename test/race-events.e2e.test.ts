@@ -214,6 +214,23 @@ for (const backend of backends) {
       assert.ok(!doctor.stdout.includes(s.partners[1]!.apiSecret));
     });
 
+    test('a malformed participant is a failed item with its reason; the rest of its page is stored', async () => {
+      const s = await sim({ partners: 1, racesPerPartner: 1, eventsPerRace: [1, 1], maxParticipants: 300, malformedRate: 0.05 });
+      const db = await backend.create();
+      await addPartners(db, s);
+      const result = await runOps(['discover-events', '--json'], envFor(db, s, NOW));
+      assert.equal(result.code, 2, result.stderr);
+      assert.ok(result.json.failure_count > 0);
+      assert.equal(result.json.stats.records_rejected, result.json.failure_count);
+      assert.ok(result.json.failures.every((f: any) => /^event \d+ \(.*\) participant #\d+ of page \d+|registration/.test(f.item) && f.reason), JSON.stringify(result.json.failures[0]));
+      const event = s.events()[0]!;
+      const stored = await currentIds(db, event.eventId);
+      assert.equal(stored.length + result.json.failure_count, s.stats().rowsServed, 'every row served is stored or failed with a reason');
+      const history = await db.use((k) => k.selectFrom('sync_history').selectAll().executeTakeFirstOrThrow());
+      assert.equal(history.status, 'completed');
+      assert.equal(history.records_failed, result.json.failure_count);
+    });
+
     test('the hourly budget: work past it is deferred, not failed, and resumes when calls are free again', async () => {
       const s = await sim({ partners: 1 });
       const db = await backend.create();
