@@ -222,7 +222,10 @@ for (const backend of backends) {
       assert.equal(result.code, 2, result.stderr);
       assert.ok(result.json.failure_count > 0);
       assert.equal(result.json.stats.records_rejected, result.json.failure_count);
-      assert.ok(result.json.failures.every((f: any) => /^event \d+ \(.*\) participant #\d+ of page \d+|registration/.test(f.item) && f.reason), JSON.stringify(result.json.failures[0]));
+      assert.ok(
+        result.json.failures.every((f: any) => /^event \d+ \(.*\) participant #\d+ of page \d+|registration/.test(f.item) && f.reason),
+        JSON.stringify(result.json.failures[0]),
+      );
       const event = s.events()[0]!;
       const stored = await currentIds(db, event.eventId);
       assert.equal(stored.length + result.json.failure_count, s.stats().rowsServed, 'every row served is stored or failed with a reason');
