@@ -56,7 +56,9 @@ const callsBefore = sim.stats().calls[partner.apiKey] ?? 0;
 
 // ops discover-events, with its peak RSS sampled from /proc while it runs.
 started = performance.now();
-const child = spawn(process.execPath, [OPS, 'discover-events', '--json'], {
+// BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the ops process.
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const child = spawn(process.execPath, [...nodeArgs, OPS, 'discover-events', '--json'], {
   env: {
     ...process.env,
     DATABASE_URL: url,
@@ -82,7 +84,9 @@ const code = await new Promise((r) => child.on('close', r));
 clearInterval(sample);
 const seconds = (performance.now() - started) / 1000;
 if (code !== 0) throw new Error(`discover-events exited ${code}: ${stderr.slice(-2000)}`);
-const summary = JSON.parse(stdout);
+// Node's own traces (BENCH_NODE_ARGS=--trace-gc) share stdout: the summary is the JSON after them.
+const summary = JSON.parse(stdout.slice(stdout.search(/^\{/m)));
+if (nodeArgs.length) console.log(stdout.slice(0, stdout.search(/^\{/m)));
 const stored = Number((await raw.query('select count(*) from participants')).rows[0].count);
 const calls = (sim.stats().calls[partner.apiKey] ?? 0) - callsBefore;
 await raw.query('truncate participants');

@@ -6,9 +6,10 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors.js';
-import { PARTICIPANT_LIMITS, TEXT_DEFAULT_MAX } from '../limits.js';
+import { TEXT_DEFAULT_MAX } from '../limits.js';
+import { parseMoney, parseParticipant } from './participant.js';
 import { isZone, parseProviderDate, parseProviderTime, parseUnixSeconds, PROVIDER_ZONE } from './time.js';
-import type { Participant, Race, RaceEvent, Rejected, RemovedParticipant } from './types.js';
+import type { Race, RaceEvent, Rejected, RemovedParticipant } from './types.js';
 
 /** The body is not what the endpoint documents (not JSON, not an array, …). */
 export class MalformedAnswer extends Error {}
@@ -164,62 +165,7 @@ export function eventRows(body: unknown, eventId: number, inside: 'beside' | 'in
   return rows;
 }
 
-const userSchema = z
-  .object({
-    user_id: optionalId,
-    first_name: text(PARTICIPANT_LIMITS.first_name),
-    last_name: text(PARTICIPANT_LIMITS.last_name),
-    email: text(PARTICIPANT_LIMITS.email),
-    dob: text(20),
-    gender: text(PARTICIPANT_LIMITS.gender),
-    address: optionalObject,
-  })
-  .passthrough();
-const addressSchema = z
-  .object({
-    city: text(PARTICIPANT_LIMITS.city),
-    state: text(PARTICIPANT_LIMITS.state),
-    zipcode: text(PARTICIPANT_LIMITS.zip_code),
-    country_code: text(PARTICIPANT_LIMITS.country),
-  })
-  .passthrough();
-const participantSchema = z
-  .object({
-    registration_id: id,
-    user: optionalObject,
-    bib_num: text(PARTICIPANT_LIMITS.bib),
-    chip_num: text(PARTICIPANT_LIMITS.bib),
-    age: z
-      .union([
-        z.number().int().min(0).max(150),
-        z
-          .string()
-          .trim()
-          .regex(/^\d{1,3}$/, 'must be a whole number')
-          .transform(Number),
-        z.literal(''),
-        z.null(),
-      ])
-      .optional()
-      .transform((v) => (v === undefined || v === null || v === '' ? null : v)),
-    registration_date: text(40),
-    last_modified: z.union([z.number(), z.string(), z.null()]).optional(),
-    amount_paid: z.union([z.string(), z.number(), z.null()]).optional(),
-    team_info: z.unknown().optional(),
-  })
-  .passthrough();
-
-/** "$45.00", "45.00", "$1,045.5", 45 → "45.00", "1045.5"; empty → null. */
-export function parseMoney(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  const s = String(value)
-    .trim()
-    .replace(/^\$\s*/, '')
-    .replace(/,/g, '');
-  if (s === '') return null;
-  if (!/^-?\d+(\.\d+)?$/.test(s)) throw new ValidationError(`amount_paid: ${JSON.stringify(String(value).slice(0, 40))} is not an amount`);
-  return s;
-}
+export { parseMoney };
 
 function rowItem(raw: unknown, index: number, page: number, noun: string): string {
   const rid = raw && typeof raw === 'object' ? (raw as { registration_id?: unknown }).registration_id : undefined;
@@ -231,38 +177,6 @@ function rowItem(raw: unknown, index: number, page: number, noun: string): strin
 function asObject(raw: unknown): Record<string, unknown> {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ValidationError('not a JSON object');
   return raw as Record<string, unknown>;
-}
-
-function parseParticipant(raw: unknown): Participant {
-  const parsed = participantSchema.safeParse(asObject(raw));
-  if (!parsed.success) throw new ValidationError(firstIssue(parsed.error));
-  const p = parsed.data;
-  const userParsed = userSchema.safeParse(p.user ?? {});
-  if (!userParsed.success) throw new ValidationError(`user.${firstIssue(userParsed.error)}`);
-  const user = userParsed.data;
-  const addressParsed = addressSchema.safeParse(user.address ?? {});
-  if (!addressParsed.success) throw new ValidationError(`user.address.${firstIssue(addressParsed.error)}`);
-  const address = addressParsed.data;
-  return {
-    registrationId: p.registration_id,
-    userId: user.user_id,
-    firstName: user.first_name,
-    lastName: user.last_name,
-    email: user.email,
-    dob: field('user.dob', user.dob, parseProviderDate),
-    gender: user.gender,
-    age: p.age,
-    bibNum: p.bib_num,
-    chipNum: p.chip_num,
-    registrationDate: field('registration_date', p.registration_date, (v) => parseProviderTime(v, PROVIDER_ZONE)),
-    lastModified: field('last_modified', p.last_modified, parseUnixSeconds),
-    amountPaid: parseMoney(p.amount_paid),
-    teamInfo: p.team_info ?? null,
-    city: address.city,
-    state: address.state,
-    zipcode: address.zipcode,
-    countryCode: address.country_code,
-  };
 }
 
 const removedSchema = z
