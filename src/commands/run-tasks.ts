@@ -7,10 +7,10 @@ import { hostname } from 'node:os';
 import type { Env } from '../core/config.js';
 import { clockStartingAt, type Clock } from '../core/clock.js';
 import { BusyError, ExitCode, OpsError, errorMessage } from '../core/errors.js';
-import { newRunId, prepare, runTask, type RunEnd, type RunStart, type RunStore, type RunSummary } from '../core/runner.js';
+import { instantSummary, newRunId, prepare, runTask, type RunEnd, type RunStart, type RunStore, type RunSummary } from '../core/runner.js';
 import { redact } from '../core/redact.js';
 import { installSignalHandlers } from '../core/signals.js';
-import type { RuntimeConfig, TaskDefinition } from '../core/task.js';
+import { lockKeysOf, type RuntimeConfig, type TaskDefinition } from '../core/task.js';
 import { createOutput, reportError, type GlobalFlags } from './context.js';
 import { checkOutputDir } from './output-dir-check.js';
 import { formatSummary } from './summary.js';
@@ -56,21 +56,8 @@ async function busyTooLong(runtime: RuntimeConfig, err: BusyError, now: Date): P
 function failedRun(call: TaskCall, clock: Clock, error: string, exitCode: number): RunStart & RunEnd & { summary: RunSummary } {
   const at = clock();
   const runId = newRunId(at);
-  const summary: RunSummary = {
-    run_id: runId,
-    task: call.task.name,
-    status: 'failed',
-    exit_code: exitCode,
-    started_at: at.toISOString(),
-    finished_at: at.toISOString(),
-    duration_ms: 0,
-    stats: {},
-    failures: [],
-    failure_count: 0,
-    error,
-    notes: [],
-  };
-  const lockKey = [call.task.lockKey?.(call.options) ?? call.task.name].flat()[0] ?? call.task.name;
+  const summary = instantSummary(runId, call.task.name, 'failed', exitCode, at, error);
+  const lockKey = lockKeysOf(call.task, call.options)[0]!;
   return {
     runId,
     task: call.task.name,

@@ -17,7 +17,7 @@ import { runtimeSettings } from './runtime-settings.js';
 import { liveStatusWriter } from './live-status.js';
 import { join } from 'node:path';
 import type { SignalScope } from './signals.js';
-import { isTaskResult, type ItemFailure, type RunStatus, type RuntimeConfig, type Stats, type TaskDefinition } from './task.js';
+import { isTaskResult, lockKeysOf, type ItemFailure, type RunStatus, type RuntimeConfig, type Stats, type TaskDefinition } from './task.js';
 
 /** Most failures kept on one task_logs row; the count is always exact. */
 export const MAX_RECORDED_FAILURES = 200;
@@ -115,6 +115,25 @@ export interface RunnerDeps<DB> {
   env?: Env;
 }
 
+/** The summary of a run that ended as it began (skipped before any work, failed before it could start). */
+export function instantSummary(runId: string, task: string, status: RunSummary['status'], exitCode: number, at: Date, error: string): RunSummary {
+  const when = at.toISOString();
+  return {
+    run_id: runId,
+    task,
+    status,
+    exit_code: exitCode,
+    started_at: when,
+    finished_at: when,
+    duration_ms: 0,
+    stats: {},
+    failures: [],
+    failure_count: 0,
+    error,
+    notes: [],
+  };
+}
+
 export function newRunId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${randomBytes(3).toString('hex')}`;
@@ -191,8 +210,8 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
   const { output, scope, clock } = deps;
   let startedAt = clock();
   const runId = newRunId(startedAt);
-  const lockKeys = [task.lockKey?.(options) ?? task.name].flat();
-  let lockKey = lockKeys[0] ?? task.name;
+  const lockKeys = lockKeysOf(task, options);
+  let lockKey = lockKeys[0]!;
   const log = output.log.child({ task: task.name, run_id: runId });
   const start: RunStart = {
     runId,
@@ -405,24 +424,10 @@ async function runStep<DB>(
     const at = deps.clock();
     const runId = newRunId(at);
     const error = `not configured, skipped: ${redact(err.message)}`;
-    const lockKey = [step.lockKey?.(options) ?? step.name].flat()[0] ?? step.name;
-    const run = { runId, task: step.name, lockKey, startedAt: at, host: hostname(), pid: process.pid, args: {}, parentRunId };
+    const run = { runId, task: step.name, lockKey: lockKeysOf(step, options)[0]!, startedAt: at, host: hostname(), pid: process.pid, args: {}, parentRunId };
     await store.recordFinishedRun({ ...run, status: 'skipped', finishedAt: at, durationMs: 0, stats: {}, error, failures: [], failureCount: 0 });
     deps.output.log.warn('step skipped: not configured', { task: step.name, run_id: runId, parent_run_id: parentRunId, reason: error });
-    return {
-      run_id: runId,
-      task: step.name,
-      status: 'skipped',
-      exit_code: ExitCode.ok,
-      started_at: at.toISOString(),
-      finished_at: at.toISOString(),
-      duration_ms: 0,
-      stats: {},
-      failures: [],
-      failure_count: 0,
-      error,
-      notes: [],
-    };
+    return instantSummary(runId, step.name, 'skipped', ExitCode.ok, at, error);
   }
   return runTask(step, options, prepared, { ...deps, store: async () => store }, parentRunId);
 }

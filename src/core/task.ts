@@ -98,3 +98,9 @@ export function defineTask<DB, S extends Record<string, Setting<any>>, O>(defini
 export function isTaskResult(value: Stats | TaskResult): value is TaskResult {
   return typeof value === 'object' && value !== null && 'stats' in value && typeof (value as TaskResult).stats === 'object';
 }
+
+/** The locks a run of `task` with these options may take, in order: its lockKey's slots, or its name. */
+export function lockKeysOf<O>(task: Pick<TaskDefinition<any, any, O>, 'name' | 'lockKey'>, options: O): string[] {
+  const keys = [task.lockKey?.(options) ?? task.name].flat();
+  return keys.length > 0 ? keys : [task.name];
+}
