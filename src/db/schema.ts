@@ -219,6 +219,16 @@ export interface ProviderSlotsTable {
   until: Timestamp | null;
 }
 
+/** Fetched backfill pages waiting to be merged into participants (0013). */
+export interface BackfillPagesTable {
+  event_id: Int;
+  page: number;
+  rows: string;
+  rejected: number;
+  last: boolean;
+  fetched_at: Timestamp;
+}
+
 export interface Database {
   task_logs: TaskLogsTable;
   centers: CentersTable;
@@ -232,6 +242,7 @@ export interface Database {
   sync_history: SyncHistoryTable;
   provider_calls: ProviderCallsTable;
   provider_slots: ProviderSlotsTable;
+  backfill_pages: BackfillPagesTable;
   catalogue_urls: CatalogueUrlsTable;
   catalogue_bookmarks: CatalogueBookmarksTable;
   bigquery_results: BigqueryResultsTable;

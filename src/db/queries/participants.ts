@@ -45,6 +45,42 @@ function lastPerKey<T extends { registrationId: number }>(rows: T[]): T[] {
   return byKey.size === rows.length ? rows : [...byKey.values()];
 }
 
+const INSERT_COLUMNS = sql`(event_id, race_id, registration_id, user_id, first_name, last_name, email, dob, gender, age,
+  bib_num, chip_num, registration_date, last_modified, amount_paid, team_info, city, state, zipcode, country_code, first_synced_at, synced_at)`;
+
+/** A row listed again is current: its fields are replaced and a removal mark on it is cleared. */
+const CURRENT_ON_CONFLICT = sql`on conflict (event_id, registration_id) do update set
+  race_id = excluded.race_id, user_id = excluded.user_id, first_name = excluded.first_name, last_name = excluded.last_name,
+  email = excluded.email, dob = excluded.dob, gender = excluded.gender, age = excluded.age, bib_num = excluded.bib_num,
+  chip_num = excluded.chip_num, registration_date = excluded.registration_date, last_modified = excluded.last_modified,
+  amount_paid = excluded.amount_paid, team_info = excluded.team_info, city = excluded.city, state = excluded.state,
+  zipcode = excluded.zipcode, country_code = excluded.country_code, synced_at = excluded.synced_at,
+  removed_at = null, removed_reason = null, new_registration_id = null`;
+
+/** A page for backfill_pages: its rows as JSON text, one row per registration (the last listed wins). */
+export function participantPageJson(page: ParticipantRow[]): string {
+  return JSON.stringify(lastPerKey(page));
+}
+
+/**
+ * Merges one fetched backfill page (backfill_pages, written by participantPageJson)
+ * into participants in one statement, as upsertParticipants would write its rows.
+ */
+export async function mergeBackfillPage(db: Db, eventId: number, raceId: number, page: number, syncedAt: Date): Promise<number> {
+  const result = await sql`
+    insert into participants ${INSERT_COLUMNS}
+    select ${eventId}::bigint, ${raceId}::bigint, r."registrationId", r."userId", r."firstName", r."lastName", r.email, r.dob, r.gender, r.age,
+           r."bibNum", r."chipNum", r."registrationDate", r."lastModified", r."amountPaid", r."teamInfo",
+           r.city, r.state, r.zipcode, r."countryCode", ${syncedAt}::timestamptz, ${syncedAt}::timestamptz
+    from backfill_pages b,
+         json_to_recordset(b.rows::json) as r("registrationId" bigint, "userId" bigint, "firstName" text, "lastName" text, email text,
+           dob date, gender text, age int, "bibNum" text, "chipNum" text, "registrationDate" timestamptz, "lastModified" timestamptz,
+           "amountPaid" numeric, "teamInfo" jsonb, city text, state text, zipcode text, "countryCode" text)
+    where b.event_id = ${eventId} and b.page = ${page}
+    ${CURRENT_ON_CONFLICT}`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
 /**
  * Inserts or updates a page of one event's participants in one statement; a
  * row listed again is current, so a removal mark on it is cleared. Returns the
@@ -55,9 +91,7 @@ export async function upsertParticipants(db: Db, eventId: number, raceId: number
   if (rows.length === 0) return 0;
   const col = <K extends keyof ParticipantRow>(key: K) => rows.map((r) => r[key]);
   const result = await sql`
-    insert into participants (event_id, race_id, registration_id, user_id, first_name, last_name, email, dob, gender, age,
-                              bib_num, chip_num, registration_date, last_modified, amount_paid, team_info,
-                              city, state, zipcode, country_code, first_synced_at, synced_at)
+    insert into participants ${INSERT_COLUMNS}
     select ${eventId}::bigint, ${raceId}::bigint, r.registration_id, r.user_id, r.first_name, r.last_name, r.email, r.dob, r.gender, r.age,
            r.bib_num, r.chip_num, r.registration_date, r.last_modified, r.amount_paid, r.team_info,
            r.city, r.state, r.zipcode, r.country_code, ${syncedAt}::timestamptz, ${syncedAt}::timestamptz
@@ -70,13 +104,7 @@ export async function upsertParticipants(db: Db, eventId: number, raceId: number
       ${col('city')}::text[], ${col('state')}::text[], ${col('zipcode')}::text[], ${col('countryCode')}::text[]
     ) as r(registration_id, user_id, first_name, last_name, email, dob, gender, age, bib_num, chip_num,
            registration_date, last_modified, amount_paid, team_info, city, state, zipcode, country_code)
-    on conflict (event_id, registration_id) do update set
-      race_id = excluded.race_id, user_id = excluded.user_id, first_name = excluded.first_name, last_name = excluded.last_name,
-      email = excluded.email, dob = excluded.dob, gender = excluded.gender, age = excluded.age, bib_num = excluded.bib_num,
-      chip_num = excluded.chip_num, registration_date = excluded.registration_date, last_modified = excluded.last_modified,
-      amount_paid = excluded.amount_paid, team_info = excluded.team_info, city = excluded.city, state = excluded.state,
-      zipcode = excluded.zipcode, country_code = excluded.country_code, synced_at = excluded.synced_at,
-      removed_at = null, removed_reason = null, new_registration_id = null`.execute(db);
+    ${CURRENT_ON_CONFLICT}`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
 

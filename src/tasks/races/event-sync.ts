@@ -7,22 +7,15 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../core/clock.js';
-import { errorMessage, InterruptedError, isAbortError, OpsError, throwIfAborted, UpstreamError, ValidationError } from '../../core/errors.js';
+import { errorMessage, InterruptedError, isAbortError, UpstreamError, ValidationError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { markNotListed, markRemoved, participantCounts, upsertParticipants } from '../../db/queries/participants.js';
-import {
-  advanceBookmark,
-  beginBackfill,
-  completeBackfill,
-  recordBackfillPage,
-  renewLease,
-  restartBackfill,
-  storeParticipantCounts,
-  type EventState,
-} from '../../db/queries/race-events.js';
+import { markRemoved, participantCounts, upsertParticipants } from '../../db/queries/participants.js';
+import { advanceBookmark, storeParticipantCounts, type EventState } from '../../db/queries/race-events.js';
 import { addSyncCounts, finishSyncHistory, startSyncHistory, type SyncKind } from '../../db/queries/sync-history.js';
 import type { Database } from '../../db/schema.js';
-import type { ParticipantPage, Rejected, RunSignUpApi } from '../../integrations/runsignup.js';
+import type { ParticipantPage, RunSignUpApi } from '../../integrations/runsignup.js';
+import { backfill } from './backfill.js';
+import { eventLabel, inPageTransaction, LeaseLost, reportRejected } from './page-transaction.js';
 import { BudgetExhaustedError } from './partner-session.js';
 import type { ProviderConfig } from './settings.js';
 
@@ -48,13 +41,6 @@ export interface EventSyncOutcome {
   calls: number;
   pages: number;
   error?: string;
-}
-
-/** Another process took the event over after our lease ran out: stop, its rows are its own now. */
-class LeaseLost extends OpsError {}
-
-function eventLabel(event: EventState): string {
-  return `event ${event.event_id} (${event.name})`;
 }
 
 export async function syncEvent(deps: EventSyncDeps, api: RunSignUpApi, event: EventState, options: { full?: boolean } = {}): Promise<EventSyncOutcome> {
@@ -97,23 +83,6 @@ export async function syncEvent(deps: EventSyncDeps, api: RunSignUpApi, event: E
   return outcome;
 }
 
-function reportRejected(deps: EventSyncDeps, event: EventState, rejected: Rejected[], outcome: EventSyncOutcome): void {
-  for (const r of rejected) deps.failItem(`${eventLabel(event)} ${r.item}`, r.reason);
-  outcome.rejected += rejected.length;
-}
-
-/** One page's writes, its progress and our lease, all in one transaction. */
-async function inPageTransaction(deps: EventSyncDeps, eventId: number, work: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
-  throwIfAborted(deps.signal);
-  await deps.db.transaction().execute(async (tx) => {
-    const leaseUntil = new Date(deps.now().getTime() + deps.config.leaseSeconds * 1000);
-    if (!(await renewLease(tx, eventId, deps.owner, leaseUntil))) {
-      throw new LeaseLost(`event ${eventId}: the lease ran out and another process took the event over; stopped`);
-    }
-    await work(tx);
-  });
-}
-
 const toUnixSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 /** A page of participants written, counted on the run and on its sync_history row (inside the page's transaction). */
@@ -129,36 +98,6 @@ async function storeParticipantPage(
   outcome.upserted += written;
   outcome.pages += 1;
   await addSyncCounts(tx, historyId, { upserted: written, failed: page.rejected.length, pages: 1 });
-}
-
-async function backfill(
-  deps: EventSyncDeps,
-  api: RunSignUpApi,
-  event: EventState,
-  outcome: EventSyncOutcome,
-  historyId: number,
-  restart: boolean,
-): Promise<Date> {
-  const eventId = event.event_id;
-  if (restart) await restartBackfill(deps.db, eventId);
-  const { startedAt, nextPage } = await beginBackfill(deps.db, eventId, deps.now());
-  const bookmark = new Date(startedAt.getTime() - deps.config.overlapSeconds * 1000);
-  if (nextPage > 1) deps.log.info('resuming a backfill', { event_id: eventId, page: nextPage });
-  for await (const page of api.participantPages(event.race_id, eventId, { startPage: nextPage, perPage: deps.config.pageSize }, deps.signal)) {
-    reportRejected(deps, event, page.rejected, outcome);
-    await inPageTransaction(deps, eventId, async (tx) => {
-      await storeParticipantPage(tx, event, page, startedAt, outcome, historyId);
-      await recordBackfillPage(tx, eventId, page.page);
-      deps.log.debug('backfill page stored', { event_id: eventId, page: page.page, rows: page.participants.length });
-      if (page.last) {
-        // A full pass: what was stored before it began and is no longer listed is marked, not deleted.
-        if (restart) outcome.removed += await markNotListed(tx, eventId, startedAt, deps.now());
-        await completeBackfill(tx, eventId, startedAt, bookmark, deps.now());
-        await storeParticipantCounts(tx, eventId, await participantCounts(tx, eventId));
-      }
-    });
-  }
-  return bookmark;
 }
 
 async function incremental(
