@@ -4,9 +4,8 @@
  * page is kept. A body that is not the documented shape at all is a
  * MalformedAnswer (the whole call failed).
  */
-import { z } from 'zod';
 import { ValidationError } from '../../core/errors.js';
-import { TEXT_DEFAULT_MAX } from '../limits.js';
+import { asFields, converted, id, optionalId, optionalObject, reasonOf, text } from './fields.js';
 import { parseMoney, parseParticipant } from './participant.js';
 import { isZone, parseProviderDate, parseProviderTime, parseUnixSeconds, PROVIDER_ZONE } from './time.js';
 import type { Race, RaceEvent, Rejected, RemovedParticipant } from './types.js';
@@ -14,90 +13,17 @@ import type { Race, RaceEvent, Rejected, RemovedParticipant } from './types.js';
 /** The body is not what the endpoint documents (not JSON, not an array, …). */
 export class MalformedAnswer extends Error {}
 
-/** A positive integer id, sent as a number or as digits. */
-const id = z.union([z.number().int().positive(), z.string().trim().regex(/^\d+$/, 'must be a numeric id').transform(Number)]);
-const optionalId = z
-  .union([id, z.null(), z.literal('')])
-  .optional()
-  .transform((v) => (v === undefined || v === null || v === '' ? null : v));
-
-/** Free text, numbers accepted as text; empty → null; longer than `max` → an issue. */
-function text(max: number = TEXT_DEFAULT_MAX) {
-  return z
-    .union([z.string(), z.number(), z.null()])
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === null) return null;
-      const s = String(v).trim();
-      if (s.length > max) {
-        ctx.addIssue({ code: 'custom', message: `is longer than ${max} characters (${s.length})` });
-        return z.NEVER;
-      }
-      return s === '' ? null : s;
-    });
-}
-const object = z.record(z.string(), z.unknown());
-const optionalObject = z
-  .union([object, z.null(), z.array(z.never())])
-  .optional()
-  .transform((v) => (v && !Array.isArray(v) ? v : null));
-
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.join('.') || 'record'} ${issue.message}` : 'invalid record';
-}
-
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Runs a conversion of one field, naming the field when it fails. */
-function field<T>(name: string, value: unknown, convert: (v: string) => T): T | null {
-  if (value === undefined || value === null || value === '') return null;
-  try {
-    return convert(String(value));
-  } catch (err) {
-    throw new ValidationError(`${name}: ${reasonOf(err)}`);
-  }
-}
-
-const eventSchema = z
-  .object({
-    event_id: id,
-    name: text(300).transform((v) => v ?? ''),
-    start_time: text(40),
-    end_time: text(40),
-    event_type: text(100),
-    distance: text(100),
-  })
-  .passthrough();
-
-const raceSchema = z
-  .object({
-    race_id: id,
-    name: text(300).transform((v) => v ?? ''),
-    timezone: text(64),
-    next_date: text(20),
-    next_end_date: text(20),
-    last_modified: text(40),
-    address: optionalObject,
-    events: z.array(z.unknown()).optional().nullable(),
-  })
-  .passthrough();
-
 function parseEvent(raw: unknown, raceId: number, zone: string): RaceEvent {
-  const parsed = eventSchema.safeParse(raw);
-  if (!parsed.success) throw new ValidationError(firstIssue(parsed.error));
-  const e = parsed.data;
+  const e = asFields(raw, 'event');
   return {
-    eventId: e.event_id,
+    eventId: id(e.event_id, 'event_id'),
     raceId,
-    name: e.name,
-    startTime: field('start_time', e.start_time, (v) => parseProviderTime(v, zone)),
-    endTime: field('end_time', e.end_time, (v) => parseProviderTime(v, zone)),
-    eventType: e.event_type,
-    distance: e.distance,
-    raw: raw as Record<string, unknown>,
+    name: text(e.name, 'name', 300) ?? '',
+    startTime: converted(text(e.start_time, 'start_time', 40), 'start_time', (v) => parseProviderTime(v, zone)),
+    endTime: converted(text(e.end_time, 'end_time', 40), 'end_time', (v) => parseProviderTime(v, zone)),
+    eventType: text(e.event_type, 'event_type', 100),
+    distance: text(e.distance, 'distance', 100),
+    raw: e,
   };
 }
 
@@ -107,25 +33,24 @@ export function parseRace(entry: unknown, rejected: Rejected[], where: string): 
   const rawId = raw && typeof raw === 'object' ? (raw as { race_id?: unknown }).race_id : undefined;
   const item = typeof rawId === 'number' || typeof rawId === 'string' ? `race ${String(rawId).slice(0, 20)}` : where;
   try {
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ValidationError('not a JSON object');
-    const parsed = raceSchema.safeParse(raw);
-    if (!parsed.success) throw new ValidationError(firstIssue(parsed.error));
-    const r = parsed.data;
+    const r = asFields(raw, 'race');
+    const raceId = id(r.race_id, 'race_id');
     // The provider's own zone when the race names none.
-    const timezone = r.timezone ?? PROVIDER_ZONE;
+    const timezone = text(r.timezone, 'timezone', 64) ?? PROVIDER_ZONE;
     if (!isZone(timezone)) throw new ValidationError(`timezone "${timezone}" is not an IANA time zone`);
+    if (r.events !== undefined && r.events !== null && !Array.isArray(r.events)) throw new ValidationError('events must be a list');
     const race: Race = {
-      raceId: r.race_id,
-      name: r.name,
+      raceId,
+      name: text(r.name, 'name', 300) ?? '',
       timezone,
-      nextDate: field('next_date', r.next_date, parseProviderDate),
-      nextEndDate: field('next_end_date', r.next_end_date, parseProviderDate),
-      lastModified: field('last_modified', r.last_modified, (v) => parseProviderTime(v, PROVIDER_ZONE)),
-      address: r.address,
+      nextDate: converted(text(r.next_date, 'next_date', 20), 'next_date', parseProviderDate),
+      nextEndDate: converted(text(r.next_end_date, 'next_end_date', 20), 'next_end_date', parseProviderDate),
+      lastModified: converted(text(r.last_modified, 'last_modified', 40), 'last_modified', (v) => parseProviderTime(v, PROVIDER_ZONE)),
+      address: optionalObject(r.address, 'address'),
       events: [],
-      raw: raw as Record<string, unknown>,
+      raw: r,
     };
-    (r.events ?? []).forEach((rawEvent, i) => {
+    ((r.events as unknown[] | null | undefined) ?? []).forEach((rawEvent, i) => {
       try {
         race.events.push(parseEvent(rawEvent, race.raceId, timezone));
       } catch (err) {
@@ -174,38 +99,26 @@ function rowItem(raw: unknown, index: number, page: number, noun: string): strin
   return `${noun} #${index + 1} of page ${page}`;
 }
 
-function asObject(raw: unknown): Record<string, unknown> {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ValidationError('not a JSON object');
-  return raw as Record<string, unknown>;
-}
-
-const removedSchema = z
-  .object({
-    registration_id: id,
-    last_modified: text(40),
-    last_modified_ts: z.union([z.number(), z.string(), z.null()]).optional(),
-    removed_reason: text(100),
-    new_registration_id: optionalId,
-    user: optionalObject,
-  })
-  .passthrough();
-
 function parseRemoved(raw: unknown): RemovedParticipant {
-  const parsed = removedSchema.safeParse(asObject(raw));
-  if (!parsed.success) throw new ValidationError(firstIssue(parsed.error));
-  const r = parsed.data;
-  const userId = optionalId.safeParse((r.user as { user_id?: unknown } | null)?.user_id);
+  const r = asFields(raw, 'record');
+  const user = optionalObject(r.user, 'user');
+  let userId: number | null = null;
+  try {
+    userId = optionalId(user?.user_id, 'user.user_id');
+  } catch {
+    // A removal is recorded whatever its user id looks like: the registration id is what counts.
+  }
   // last_modified_ts is exact; the text is US Eastern wall time and only the fallback.
   const lastModified =
     r.last_modified_ts !== undefined && r.last_modified_ts !== null && r.last_modified_ts !== ''
-      ? field('last_modified_ts', r.last_modified_ts, parseUnixSeconds)
-      : field('last_modified', r.last_modified, (v) => parseProviderTime(v, PROVIDER_ZONE));
+      ? converted(r.last_modified_ts, 'last_modified_ts', parseUnixSeconds)
+      : converted(text(r.last_modified, 'last_modified', 40), 'last_modified', (v) => parseProviderTime(v, PROVIDER_ZONE));
   return {
-    registrationId: r.registration_id,
-    userId: userId.success ? userId.data : null,
+    registrationId: id(r.registration_id, 'registration_id'),
+    userId,
     lastModified,
-    reason: r.removed_reason ?? 'removed',
-    newRegistrationId: r.new_registration_id,
+    reason: text(r.removed_reason, 'removed_reason', 100) ?? 'removed',
+    newRegistrationId: optionalId(r.new_registration_id, 'new_registration_id'),
   };
 }
 

@@ -1,54 +1,16 @@
 /**
- * Validation of one participant row, written by hand rather than with a zod
- * schema: a million-row backfill validates every row, and the schema's
- * per-field closures and issue objects cost about 20 µs and a page of garbage
- * per row, most of the client's time (scripts/bench/backfill.mjs). The rules
- * are the ones the other records' schemas in parse.ts apply; a row that
- * breaks one throws a ValidationError naming the field.
+ * Validation of one participant row (the field rules are in fields.ts): a row
+ * that breaks one throws a ValidationError naming the field.
  */
 import { ValidationError } from '../../core/errors.js';
 import { PARTICIPANT_LIMITS } from '../limits.js';
+import { asFields, converted, type Fields, id, optionalId, optionalObject, text } from './fields.js';
 import { parseProviderDate, parseProviderTime, parseUnixSeconds, PROVIDER_ZONE } from './time.js';
 import type { Participant } from './types.js';
 
-type Fields = Record<string, unknown>;
-
-function kindOf(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-}
-
-function asFields(value: unknown, name: string): Fields {
-  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Fields;
-  throw new ValidationError(`${name} must be a JSON object (got ${kindOf(value)})`);
-}
-
-/** An object, or nothing: null, absent and the empty array PHP sends for an empty object all read as {}. */
+/** An object or nothing, read as {} when nothing. */
 function optionalFields(value: unknown, name: string): Fields {
-  if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) return {};
-  return asFields(value, name);
-}
-
-/** A positive integer id, sent as a number or as digits. */
-function id(value: unknown, name: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
-  if (typeof value === 'string') {
-    const s = value.trim();
-    if (/^\d{1,15}$/.test(s) && Number(s) > 0) return Number(s);
-  }
-  throw new ValidationError(`${name} must be a numeric id (got ${JSON.stringify(value)?.slice(0, 40) ?? 'nothing'})`);
-}
-
-function optionalId(value: unknown, name: string): number | null {
-  return value === undefined || value === null || value === '' ? null : id(value, name);
-}
-
-/** Free text, numbers accepted as text; empty → null; longer than `max` → refused. */
-function text(value: unknown, name: string, max: number): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' && typeof value !== 'number') throw new ValidationError(`${name} must be text (got ${kindOf(value)})`);
-  const s = typeof value === 'string' ? value.trim() : String(value);
-  if (s.length > max) throw new ValidationError(`${name} is longer than ${max} characters (${s.length})`);
-  return s === '' ? null : s;
+  return optionalObject(value, name) ?? {};
 }
 
 function age(value: unknown): number | null {
@@ -58,20 +20,10 @@ function age(value: unknown): number | null {
   throw new ValidationError(`age must be a whole number from 0 to 150 (got ${JSON.stringify(value).slice(0, 40)})`);
 }
 
-/** A converted field, naming the field when the conversion fails. */
-function converted<T>(value: unknown, name: string, convert: (v: string) => T): T | null {
-  if (value === undefined || value === null || value === '') return null;
-  try {
-    return convert(String(value));
-  } catch (err) {
-    throw new ValidationError(`${name}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
 /** "$45.00", "45.00", "$1,045.5", 45 → "45.00", "1045.5"; empty → null. */
 export function parseMoney(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' && typeof value !== 'number') throw new ValidationError(`amount_paid must be text or a number (got ${kindOf(value)})`);
+  if (typeof value !== 'string' && typeof value !== 'number') throw new ValidationError('amount_paid must be text or a number');
   const s = String(value)
     .trim()
     .replace(/^\$\s*/, '')
@@ -79,12 +31,6 @@ export function parseMoney(value: unknown): string | null {
   if (s === '') return null;
   if (!/^-?\d+(\.\d+)?$/.test(s)) throw new ValidationError(`amount_paid: ${JSON.stringify(String(value).slice(0, 40))} is not an amount`);
   return s;
-}
-
-function lastModified(value: unknown): Date | null {
-  if (value === undefined || value === null || value === '') return null;
-  if (typeof value !== 'string' && typeof value !== 'number') throw new ValidationError(`last_modified must be Unix seconds (got ${kindOf(value)})`);
-  return converted(value, 'last_modified', parseUnixSeconds);
 }
 
 export function parseParticipant(raw: unknown): Participant {
@@ -105,7 +51,7 @@ export function parseParticipant(raw: unknown): Participant {
     bibNum: text(p.bib_num, 'bib_num', L.bib),
     chipNum: text(p.chip_num, 'chip_num', L.bib),
     registrationDate: converted(text(p.registration_date, 'registration_date', 40), 'registration_date', (v) => parseProviderTime(v, PROVIDER_ZONE)),
-    lastModified: lastModified(p.last_modified),
+    lastModified: converted(p.last_modified, 'last_modified', parseUnixSeconds),
     amountPaid: parseMoney(p.amount_paid),
     teamInfo: p.team_info ?? null,
     city: text(address.city, 'user.address.city', L.city),
