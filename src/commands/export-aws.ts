@@ -4,7 +4,9 @@
  * that starts it with the job's command. Neither starts a finished run again:
  * no container restart, no schedule retry (exit 2, partial, is a finished run).
  */
+import { ConfigError } from '../core/errors.js';
 import { toEventBridgeCron } from '../core/eventbridge-cron.js';
+import { settingPrefix } from '../core/schedule.js';
 import type { ScheduledJob } from '../tasks/schedules.js';
 import { commandOf, resourceName, STOP_TIMEOUT_SECONDS, variablesOf, type DeployTarget } from './deploy-target.js';
 
@@ -48,11 +50,21 @@ export function ecsTaskDefinition(jobs: ScheduledJob[], target: DeployTarget) {
   };
 }
 
+/** A schedule EventBridge cannot express is a configuration problem of the setting that made it. */
+function eventBridgeCron(job: ScheduledJob): string {
+  try {
+    return toEventBridgeCron(job.cron);
+  } catch (err) {
+    const variable = `${settingPrefix(job.name)}_SCHEDULE`;
+    throw new ConfigError(variable, `${variable}: ${(err as Error).message}`);
+  }
+}
+
 export function eventBridgeSchedules(jobs: ScheduledJob[], target: DeployTarget) {
   return jobs.map((job) => ({
     Name: resourceName(job),
     Description: `ops ${commandOf(job).join(' ')}: ${job.summary}`,
-    ScheduleExpression: toEventBridgeCron(job.cron),
+    ScheduleExpression: eventBridgeCron(job),
     ScheduleExpressionTimezone: job.timeZone,
     State: 'ENABLED',
     FlexibleTimeWindow: { Mode: 'OFF' },

@@ -152,10 +152,13 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     };
   }
 
-  // An advisory lock taken with two int4 keys shows in pg_locks as classid / objid (the int4 read as an oid).
+  // An advisory lock taken with two int4 keys shows in pg_locks as classid / objid (the int4 read as an oid);
+  // pg_locks lists every database of the server, advisory locks belong to one.
   async function lockHeld(key: string): Promise<boolean> {
     const { rows } = await pool.query(
-      "select exists (select 1 from pg_locks where locktype = 'advisory' and granted and objsubid = 2 and classid = $1::int::oid and objid = hashtext($2)::oid) as held",
+      `select exists (select 1 from pg_locks where locktype = 'advisory' and granted and objsubid = 2
+         and database = (select oid from pg_database where datname = current_database())
+         and classid = $1::int::oid and objid = hashtext($2)::oid) as held`,
       [LOCK_NAMESPACE, key],
     );
     return Boolean(rows[0]?.held);
