@@ -7,8 +7,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import awsCronParser from 'aws-cron-parser';
 import { CronFileParser } from 'cron-parser';
@@ -100,6 +100,35 @@ describe('ops schedule: a run holding its lock (Postgres)', { skip: postgres.ski
     } finally {
       await holder.end();
     }
+  });
+});
+
+const embedded = backends.find((b) => b.name === 'embedded')!;
+describe('ops schedule: a run holding the embedded database', () => {
+  test('another live process holds the folder: its live file says which task runs, the rest are idle', async () => {
+    const db = await embedded.create();
+    const dir = db.env.OPS_DATA_DIR!;
+    // This test process stands for the running ops: a live pid on this host holds the folder's lock.
+    const holder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), token: 'test' };
+    writeFileSync(join(dir, 'ops.lock'), JSON.stringify(holder));
+    mkdirSync(join(dir, 'live'), { recursive: true });
+    const live = {
+      run_id: '20260328-115900-abcdef',
+      task: 'process-tracking',
+      pid: process.pid,
+      host: hostname(),
+      started_at: holder.started_at,
+      updated_at: holder.started_at,
+      done: 0,
+    };
+    writeFileSync(join(dir, 'live', `${live.run_id}.json`), JSON.stringify(live));
+    const result = await runOps(['schedule', '--json'], baseEnv({ ...db.env, OPS_NOW: NOW, OPS_LOCK_WAIT_SECONDS: '0' }));
+    assert.equal(result.code, 0, result.stderr);
+    const rows = byName(result.json);
+    assert.equal(rows['process-tracking'].running, true);
+    assert.equal(rows['process-tracking'].run_id, live.run_id);
+    for (const name of ['sync-and-run', 'discover-events', 'sync-event', 'daily-tasks']) assert.equal(rows[name].running, false, name);
+    assert.match(result.stderr, /live files/);
   });
 });
 
