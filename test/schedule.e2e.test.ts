@@ -7,9 +7,11 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
 import awsCronParser from 'aws-cron-parser';
 import { CronFileParser } from 'cron-parser';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
@@ -22,6 +24,11 @@ const LOCK_NAMESPACE = 0x6f7073;
 // Saturday before Berlin's spring-forward night (2026-03-29, 02:00 → 03:00).
 const NOW = '2026-03-28T12:00:00Z';
 
+const validSchedule = new Ajv({ allErrors: true, validateFormats: false }).compile<any>(
+  JSON.parse(readFileSync(fileURLToPath(new URL('../../schemas/schedule.schema.json', import.meta.url)), 'utf8')),
+);
+const assertValid = (json: unknown) => assert.ok(validSchedule(json), JSON.stringify(validSchedule.errors));
+
 const byName = (rows: any[]) => Object.fromEntries(rows.map((r) => [r.name, r]));
 const instants = (isos: string[]) => isos.map((iso) => new Date(iso).toISOString());
 
@@ -32,6 +39,7 @@ for (const backend of backends) {
       const env = baseEnv({ ...db.env, OPS_NOW: NOW, OPS_SCHEDULE_TZ: 'Europe/Berlin', DAILY_TASKS_SCHEDULE_TZ: 'UTC', SYNC_EVENT_SCHEDULE: '*/2 * * * *' });
       const result = await runOps(['schedule', '--json', '--count', '3'], env);
       assert.equal(result.code, 0, result.stderr);
+      assertValid(result.json);
       const rows = byName(result.json);
       assert.deepEqual(Object.keys(rows), ['sync-and-run', 'discover-events', 'sync-event', 'process-tracking', 'daily-tasks']);
       // 06:00 and 18:00 in Berlin: 05:00Z / 17:00Z before the change, 04:00Z / 16:00Z after.
@@ -89,6 +97,7 @@ describe('ops schedule: a run holding its lock (Postgres)', { skip: postgres.ski
       }
       const result = await runOps(['schedule', '--json'], baseEnv({ ...db.env, OPS_NOW: NOW }));
       assert.equal(result.code, 0, result.stderr);
+      assertValid(result.json);
       const running = Object.fromEntries(result.json.map((r: any) => [r.name, r.running]));
       assert.deepEqual(running, { 'sync-and-run': true, 'discover-events': false, 'sync-event': true, 'process-tracking': true, 'daily-tasks': false });
       await holder.query('select pg_advisory_unlock_all()');
@@ -124,6 +133,7 @@ describe('ops schedule: a run holding the embedded database', () => {
     writeFileSync(join(dir, 'live', `${live.run_id}.json`), JSON.stringify(live));
     const result = await runOps(['schedule', '--json'], baseEnv({ ...db.env, OPS_NOW: NOW, OPS_LOCK_WAIT_SECONDS: '0' }));
     assert.equal(result.code, 0, result.stderr);
+    assertValid(result.json);
     const rows = byName(result.json);
     assert.equal(rows['process-tracking'].running, true);
     assert.equal(rows['process-tracking'].run_id, live.run_id);
