@@ -203,3 +203,23 @@ describe('ops schedule export with overridden schedules', () => {
     }
   });
 });
+
+test('help with examples; a missing or unknown export format is a usage error (64)', async () => {
+  for (const args of [
+    ['schedule', '--help'],
+    ['schedule', 'export', '--help'],
+  ]) {
+    const result = await runOps(args, baseEnv());
+    assert.equal(result.code, 0, args.join(' '));
+    assert.match(result.stdout, /Example/);
+  }
+  for (const args of [
+    ['schedule', 'export'],
+    ['schedule', 'export', '--format', 'nomad'],
+    ['schedule', '--count', '0'],
+  ]) {
+    const result = await runOps(args, baseEnv());
+    assert.equal(result.code, 64, `${args.join(' ')}: ${result.stderr}`);
+    assert.equal(result.stdout, '');
+  }
+});

@@ -36,8 +36,8 @@ export function ecsTaskDefinition(jobs: ScheduledJob[], target: DeployTarget) {
         stopTimeout: STOP_TIMEOUT_SECONDS,
         restartPolicy: { enabled: false },
         environment: [
+          // OPS_DATA_DIR and OPS_OUTPUT_DIR: the image's own (/var/lib/ops, writable by its user).
           { name: 'OPS_ENV', value: 'production' },
-          { name: 'OPS_OUTPUT_DIR', value: '/tmp/ops-output' },
           ...variables.filter((v) => !v.secret && v.required).map((v) => ({ name: v.name, value: v.example?.replace(/^"|"$/g, '') ?? 'CHANGE_ME' })),
         ],
         secrets: variables.filter((v) => v.secret).map((v) => ({ name: v.name, valueFrom: secretArn(target, v.name) })),
