@@ -339,6 +339,32 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       done(await batchStatusCommand(globals(), { runId, latest: Boolean(opts.latest) }));
     });
 
+  // One schedule source (issue 17): ops schedule, ops schedule export.
+  const schedule = program
+    .command('schedule')
+    .description('every scheduled task: cron, time zone, next runs, whether a run holds its lock now')
+    .addOption(new Option('--count <n>', 'next start times shown per task').default(5).argParser(positiveInt))
+    .addHelpText('after', example('ops schedule', 'ops schedule --json', 'SYNC_EVENT_SCHEDULE="*/2 * * * *" OPS_SCHEDULE_TZ=Europe/Berlin ops schedule'))
+    .action(async (opts) => {
+      const { scheduleCommand } = await import('./commands/schedule.js');
+      done(await scheduleCommand(globals(), { count: opts.count }));
+    });
+  schedule
+    .command('export')
+    .description('the schedules as a crontab, EventBridge Scheduler schedules, the ECS task definition they start, or Kubernetes CronJobs')
+    .addOption(new Option('--format <format>', 'what to print').choices(['crontab', 'eventbridge', 'ecs', 'k8s']).makeOptionMandatory())
+    .option('--image <ref>', 'Kubernetes: the ops image')
+    .option('--aws-account <id>', 'ECS and EventBridge: the AWS account id')
+    .option('--aws-region <region>', 'ECS and EventBridge: the AWS region')
+    .addHelpText(
+      'after',
+      example('ops schedule export --format crontab | crontab -', 'ops schedule export --format k8s --image ghcr.io/acme/ops:1.4 | kubectl apply -f -'),
+    )
+    .action(async (opts) => {
+      const { scheduleExportCommand } = await import('./commands/schedule-export.js');
+      done(await scheduleExportCommand(globals(), { format: opts.format, image: opts.image, awsAccount: opts.awsAccount, awsRegion: opts.awsRegion }));
+    });
+
   program
     .command('status')
     .description('the last run of every task: when, how long, outcome, counts')

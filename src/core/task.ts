@@ -59,6 +59,13 @@ export interface TaskResult {
   error?: string;
 }
 
+/** When a scheduler should start the task: a 5-field cron expression, its time zone (UTC by default) and the arguments of that run. */
+export interface TaskSchedule {
+  cron: string;
+  timeZone?: string;
+  args?: string[];
+}
+
 export interface TaskDefinition<DB = any, S extends Record<string, Setting<any>> = Record<string, Setting<any>>, O = any> {
   name: string;
   summary: string;
@@ -78,6 +85,8 @@ export interface TaskDefinition<DB = any, S extends Record<string, Setting<any>>
    * runs go at once (a task whose runs share work through their own row leases).
    */
   lockKey?: (options: O) => string | string[];
+  /** Default schedule (`ops schedule`, `ops schedule export`); <TASK_NAME>_SCHEDULE and _SCHEDULE_TZ override it. */
+  schedule?: TaskSchedule;
   run(ctx: TaskContext<DB, SettingsOf<S>>, options: O): Promise<Stats | TaskResult>;
   /** Checks across settings (one needed only when another has some value); throws ConfigError. */
   validate?(config: SettingsOf<S>): void;

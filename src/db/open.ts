@@ -29,6 +29,8 @@ export interface DatabaseHandle {
    * `onLost` is called if the lock goes away while held (its connection died).
    */
   acquireLock(key: string, waitMs: number, signal?: AbortSignal, onLost?: (reason: string) => void): Promise<Release | null>;
+  /** Whether some process holds the named lock now; only looks (never takes it, so it cannot make a starting run skip). */
+  lockHeld(key: string): Promise<boolean>;
   /** Aborts (with an OpsError saying why) when a connection in use by a query is lost; Postgres only. */
   connectionLost?: AbortSignal;
   /** Runs fn on a connection of its own, opened for it and closed after (Postgres): the pool may still hold dead ones. */
@@ -150,11 +152,24 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     };
   }
 
+  // An advisory lock taken with two int4 keys shows in pg_locks as classid / objid (the int4 read as an oid);
+  // pg_locks lists every database of the server, advisory locks belong to one.
+  async function lockHeld(key: string): Promise<boolean> {
+    const { rows } = await pool.query(
+      `select exists (select 1 from pg_locks where locktype = 'advisory' and granted and objsubid = 2
+         and database = (select oid from pg_database where datname = current_database())
+         and classid = $1::int::oid and objid = hashtext($2)::oid) as held`,
+      [LOCK_NAMESPACE, key],
+    );
+    return Boolean(rows[0]?.held);
+  }
+
   return {
     db,
     kind: 'postgres',
     location: redact(url),
     acquireLock,
+    lockHeld,
     connectionLost: connectionLost.signal,
     async withFreshConnection(fn) {
       const freshPool = new pg.Pool({ ...config, max: 1 });
@@ -211,6 +226,8 @@ async function openEmbedded(options: OpenOptions): Promise<DatabaseHandle> {
     kind: 'embedded',
     location: dir,
     acquireLock,
+    // This process holds the folder: no other process can be running a task on it.
+    lockHeld: async (key) => held.has(key),
     close: async () => {
       try {
         await db.destroy();

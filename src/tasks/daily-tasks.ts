@@ -27,6 +27,8 @@ const ICON: Record<string, string> = { success: '✔', partial: '▲', failed: '
 export const dailyTasks = defineTask({
   name: 'daily-tasks',
   summary: 'airtable-sync, crawler-check, zero-sessions and catalogue, in order; a failing step does not stop the next',
+  // The deployed daily run writes to Airtable without asking (issue 16).
+  schedule: { cron: '0 2 * * *', args: ['--auto-update'] },
   settings: {},
   steps: [airtableSync, crawlerCheck, zeroSessions, catalogue],
   deadlineSeconds: 5 * 3600,

@@ -37,6 +37,7 @@ function isoDate(d: Date): string {
 export const discoverEvents = defineTask({
   name: 'discover-events',
   summary: "list every partner's races and events; backfill new events completely",
+  schedule: { cron: '0 6,18 * * *' },
   settings: discoverEventsSettings,
   deadlineSeconds: 6 * 3600,
   async run(ctx, options: DiscoverEventsOptions) {

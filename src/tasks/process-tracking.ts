@@ -23,6 +23,7 @@ export interface ProcessTrackingOptions {
 export const processTracking = defineTask({
   name: 'process-tracking',
   summary: 'move site-tracking events raw → staging → business, only when work exists',
+  schedule: { cron: '*/5 * * * *' },
   settings: trackingSettings,
   deadlineSeconds: 60 * 60,
   async run(ctx, options: ProcessTrackingOptions) {

@@ -31,6 +31,7 @@ export interface SyncEventOptions {
 export const syncEvent = defineTask({
   name: 'sync-event',
   summary: 'sync the participants of every due event (or one event), incrementally since its bookmark',
+  schedule: { cron: '* * * * *' },
   settings: syncEventSettings,
   deadlineSeconds: 3600,
   lockKey: () => Array.from({ length: SYNC_EVENT_WORKERS }, (_, i) => `sync-event#${i + 1}`),
