@@ -140,8 +140,10 @@ export class RunSignUpApi {
         signal,
       );
       const rows = this.shape(answer, path, (body) => eventRows(body, eventId, where));
+      // Nothing of the page is used after the yield, so none of it stays alive while the caller works on it.
+      const last = rows.length < perPage;
       yield { page, rows, perPage };
-      if (rows.length < perPage) return;
+      if (last) return;
     }
   }
 

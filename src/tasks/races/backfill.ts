@@ -62,11 +62,19 @@ export async function backfill(
   try {
     for await (const page of api.participantPages(event.race_id, eventId, { startPage, perPage: deps.config.pageSize }, deps.signal)) {
       reportRejected(deps, event, page.rejected, outcome);
-      const fetched = { page: page.page, rows: participantPageJson(page.participants), rejected: page.rejected.length, last: page.last };
-      await inPageTransaction(deps, eventId, (tx) => storeFetchedPage(tx, eventId, fetched, deps.now()));
-      deps.log.debug('backfill page fetched', { event_id: eventId, page: page.page, rows: page.participants.length });
+      const [pageNo, rows] = [page.page, page.participants.length];
+      // The page's objects are not used past this write: they die young rather than being kept through the waits below.
+      await inPageTransaction(deps, eventId, (tx) =>
+        storeFetchedPage(
+          tx,
+          eventId,
+          { page: pageNo, rows: participantPageJson(page.participants), rejected: page.rejected.length, last: page.last },
+          deps.now(),
+        ),
+      );
+      deps.log.debug('backfill page fetched', { event_id: eventId, page: pageNo, rows });
       await merging;
-      merging = merge(page.page);
+      merging = merge(pageNo);
       // Awaited before the next merge or below; until then its failure must not count as unhandled.
       merging.catch(() => {});
     }
