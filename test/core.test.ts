@@ -144,7 +144,9 @@ test('withRetry wakes up on abort during a long Retry-After', async () => {
   assert.ok(Date.now() - started < 2000, 'the wait ended with the signal');
 });
 
-test('redact is linear: a megabyte of key-like text takes well under a second', () => {
+// A guard against catastrophic backtracking, not a speed test: quadratic work on a megabyte takes minutes,
+// linear work milliseconds; the bound leaves room for a machine loaded many times over.
+test('redact is linear: a megabyte of key-like text takes seconds at most, not minutes', () => {
   clearSecretsForTest();
   registerSecret('registered-secret-value');
   const shapes = [
@@ -165,7 +167,7 @@ test('redact is linear: a megabyte of key-like text takes well under a second', 
     const started = performance.now();
     const out = redact(text);
     const took = performance.now() - started;
-    assert.ok(took < 250, `${JSON.stringify(text.slice(0, 12))}…: ${Math.round(took)}ms`);
+    assert.ok(took < 3000, `${JSON.stringify(text.slice(0, 12))}…: ${Math.round(took)}ms`);
     assert.ok(out.length <= text.length + 200);
   }
 });
