@@ -154,3 +154,34 @@ test('a redirect to another origin is not followed: no key, header or query reac
     await other.close();
   }
 });
+
+test('a body larger than the cap is refused as it arrives, not read into memory, and not retried', async () => {
+  const { createServer } = await import('node:http');
+  let requests = 0;
+  let sent = 0;
+  const server = createServer((_req, res) => {
+    requests++;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    // An endless body: the client must stop reading by itself.
+    const chunk = Buffer.alloc(64 * 1024, 32);
+    const pump = () => {
+      while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+      if (!res.destroyed) res.once('drain', pump);
+    };
+    pump();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const http = createHttpClient({ system: 'sim', maxResponseBytes: 1024 * 1024, timeoutMs: 10_000, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 2 } });
+    await assert.rejects(
+      http.get(`http://127.0.0.1:${port}/huge`),
+      (e: unknown) => e instanceof UpstreamError && !e.retriable && /larger than 1048576 bytes; refused/.test(e.message),
+    );
+    assert.equal(requests, 1, 'refused once, not retried');
+    assert.ok(sent < 64 * 1024 * 1024, `the transfer stopped early (${sent} bytes sent)`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});

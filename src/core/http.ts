@@ -26,8 +26,12 @@ export interface HttpClientOptions {
   retry?: Partial<RetryPolicy>;
   /** At most this many requests per second to one host. */
   ratePerSecond?: number;
+  /** A body larger than this is refused, not read into memory (default 64 MiB). */
+  maxResponseBytes?: number;
   log?: Logger;
 }
+
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export interface HttpResponse<T> {
   status: number;
@@ -121,6 +125,14 @@ export function classifyHttpError(system: string, error: unknown): UpstreamError
         { cause: error },
       );
     }
+    if (/maxContentLength size of \d+ exceeded/.test(error.message)) {
+      const limit = Number(/(\d+)/.exec(error.message)?.[1]);
+      return new UpstreamError(
+        `${system}: ${where} sent a body larger than ${limit} bytes; refused`,
+        { system, retriable: false, code: 'too_large' },
+        { cause: error },
+      );
+    }
     const code = error.code ?? 'ERROR';
     const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(error.message);
     return new UpstreamError(
@@ -159,6 +171,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     validateStatus: () => true,
     maxRedirects: 5,
     beforeRedirect: refuseCrossOriginRedirect,
+    // An upstream gone wrong can send without end: past the cap the transfer stops (final error, see classifyHttpError).
+    maxContentLength: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
   });
   const timeoutMs = options.timeoutMs ?? 15_000;
   const gates = new Map<string, PauseGate>();
