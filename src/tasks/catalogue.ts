@@ -2,8 +2,9 @@
  * catalogue: every URL not yet catalogued whose status is 0 or 200 (only
  * those: cost control) is fetched through ScrapingBee and catalogued by the
  * LLM. A 301/302 on fetch records the code and the URL is never sent to the
- * LLM; a 404/500 is recorded and the URL tried again on a later run. One
- * statement per URL, so a rerun makes no call for what is catalogued.
+ * LLM; a 404/500 is recorded and the URL tried again on a later run. An
+ * entry is stored as soon as its answer is in (answers arriving together
+ * share one statement), so a rerun makes no call for what is catalogued.
  */
 import pLimit from 'p-limit';
 import type { Kysely } from 'kysely';
@@ -12,13 +13,22 @@ import { defineTask, type TaskContext } from '../core/task.js';
 import type { SettingsOf } from '../core/config.js';
 import { settings } from '../core/config.js';
 import { normalizeUrl } from '../core/url-normalize.js';
-import { type CatalogueEntry, findUrl, recordCatalogued, recordCatalogueFailure, recordFetchOutcome, waitingUrls } from '../db/queries/catalogue-urls.js';
+import {
+  type CatalogueEntry,
+  type CataloguedRow,
+  findUrl,
+  recordCatalogued,
+  recordCatalogueFailure,
+  recordFetchOutcome,
+  waitingUrls,
+} from '../db/queries/catalogue-urls.js';
 import type { Database } from '../db/schema.js';
 import type { LlmClient } from '../integrations/llm.js';
 import type { ScrapingBeeClient } from '../integrations/scrapingbee.js';
 import { estimateCost, hasPrice, parsePriceTable, type PriceTable } from './batch/pricing.js';
 import { llmClientFrom, llmConfigFrom, llmSettings } from './batch/settings.js';
 import { cataloguePrompt, pageCatalogueSchema, pageText, parseCatalogueEntry } from './catalogue/page-catalogue.js';
+import { GroupWriter } from './catalogue/group-writer.js';
 import { scrapingbeeFrom, scrapingbeeSettings } from './catalogue/settings.js';
 
 export interface CatalogueOptions {
@@ -98,7 +108,8 @@ export const catalogue = defineTask({
     const totals: Totals = { errorPages: [], fetched: 0, catalogued: 0, redirects: 0, fetch_errors: 0, llm_failed: 0, tokens_in: 0, tokens_out: 0, cost: 0 };
     const attempted = new Set<number>();
     // Two stages, each C wide: pages are fetched while the LLM slots are busy, so an LLM slot waits only for the LLM.
-    // A URL holds an LLM slot for the call alone; its row is written after, beside the next call.
+    // A URL holds an LLM slot for the call alone; its row is written after, beside the next call,
+    // in one statement with the answers that arrived with it.
     // At most 2C URLs are in the pipeline (C at the LLM, C fetched or being fetched): the fetches
     // spread over the run instead of taking the CPU from the first LLM answers, and no more than
     // C pages wait in memory.
@@ -106,6 +117,7 @@ export const catalogue = defineTask({
     const pipeline = pLimit(2 * width);
     const fetchSlots = pLimit(width);
     const llmSlots = pLimit(width);
+    const writer = new GroupWriter<CataloguedRow>((rows) => recordCatalogued(ctx.db, rows));
     let fatal: unknown;
     let sdkReady: Promise<void> | undefined;
     const want = options.count ?? Number.POSITIVE_INFINITY;
@@ -130,7 +142,7 @@ export const catalogue = defineTask({
               const fetched = await fetchSlots(() => (signal.aborted || fatal ? undefined : fetchPage(ctx, pages, w, totals)));
               if (fetched) await sdkReady;
               const answer = fetched && (await llmSlots(() => (signal.aborted || fatal ? undefined : askLlm(ctx, llm, w, fetched))));
-              if (answer) await storeAnswer(ctx, prices, llm, w, fetched.resolvedUrl, answer, totals);
+              if (answer) await storeAnswer(ctx, prices, llm, w, fetched.resolvedUrl, answer, totals, writer);
             } catch (err) {
               if (!fatal) fatal = err;
             }
@@ -254,11 +266,12 @@ async function storeAnswer(
   resolvedUrl: string | null,
   answer: LlmAnswer,
   totals: Totals,
+  writer: GroupWriter<CataloguedRow>,
 ): Promise<void> {
   const { tokensIn, tokensOut } = answer;
   if (answer.ok) {
     const cost = estimateCost(prices, answer.model, tokensIn, tokensOut);
-    await recordCatalogued(ctx.db, w.id, answer.entry, { model: answer.model, tokensIn, tokensOut, cost, resolvedUrl, status: 200 }, ctx.now());
+    await writer.add({ id: w.id, entry: answer.entry, model: answer.model, tokensIn, tokensOut, cost, resolvedUrl, status: 200, at: ctx.now() });
     totals.catalogued += 1;
     totals.tokens_in += tokensIn;
     totals.tokens_out += tokensOut;
