@@ -38,6 +38,22 @@ interface Spinner {
   render(): Spinner;
 }
 
+/** The spinners drawing now, so that a question on the terminal can hold them. */
+const spinning = new Set<Spinner>();
+
+/**
+ * Stops every spinner while a question is on the terminal (a spinner redraws
+ * its line many times a second, over the prompt and what is typed); the
+ * function it returns starts them again.
+ */
+export function holdSpinners(): () => void {
+  const held = [...spinning];
+  for (const spinner of held) spinner.stop();
+  return () => {
+    for (const spinner of held) if (spinning.has(spinner)) spinner.start();
+  };
+}
+
 export class Output {
   readonly interactive: boolean;
   readonly color: ChalkInstance;
@@ -91,6 +107,7 @@ export class Output {
     const { default: ora } = await import('ora');
     const spinner = ora({ text: `${task}…`, stream: process.stderr, color: 'cyan', isEnabled: true }).start() as unknown as Spinner;
     this.spinner = spinner;
+    spinning.add(spinner);
     return {
       update: (state) => {
         const count = state.total !== undefined ? `${state.done}/${state.total}` : `${state.done}`;
@@ -98,6 +115,7 @@ export class Output {
         spinner.text = `${task} ${state.noun ? `${state.noun} ` : ''}${count}${label}`;
       },
       stop: () => {
+        spinning.delete(spinner);
         spinner.stop();
         this.spinner = undefined;
       },

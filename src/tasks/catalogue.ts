@@ -2,8 +2,9 @@
  * catalogue: every URL not yet catalogued whose status is 0 or 200 (only
  * those: cost control) is fetched through ScrapingBee and catalogued by the
  * LLM. A 301/302 on fetch records the code and the URL is never sent to the
- * LLM; a 404/500 is recorded and the URL tried again on a later run. One
- * statement per URL, so a rerun makes no call for what is catalogued.
+ * LLM; a 404/500 is recorded and the URL tried again on a later run. An
+ * entry is stored as soon as its answer is in (answers arriving together
+ * share one statement), so a rerun makes no call for what is catalogued.
  */
 import pLimit from 'p-limit';
 import type { Kysely } from 'kysely';
@@ -12,13 +13,22 @@ import { defineTask, type TaskContext } from '../core/task.js';
 import type { SettingsOf } from '../core/config.js';
 import { settings } from '../core/config.js';
 import { normalizeUrl } from '../core/url-normalize.js';
-import { findUrl, recordCatalogued, recordCatalogueFailure, recordFetchOutcome, waitingUrls } from '../db/queries/catalogue-urls.js';
+import {
+  type CatalogueEntry,
+  type CataloguedRow,
+  findUrl,
+  recordCatalogued,
+  recordCatalogueFailure,
+  recordFetchOutcome,
+  waitingUrls,
+} from '../db/queries/catalogue-urls.js';
 import type { Database } from '../db/schema.js';
 import type { LlmClient } from '../integrations/llm.js';
 import type { ScrapingBeeClient } from '../integrations/scrapingbee.js';
 import { estimateCost, hasPrice, parsePriceTable, type PriceTable } from './batch/pricing.js';
 import { llmClientFrom, llmConfigFrom, llmSettings } from './batch/settings.js';
 import { cataloguePrompt, pageCatalogueSchema, pageText, parseCatalogueEntry } from './catalogue/page-catalogue.js';
+import { GroupWriter } from './catalogue/group-writer.js';
 import { scrapingbeeFrom, scrapingbeeSettings } from './catalogue/settings.js';
 
 export interface CatalogueOptions {
@@ -98,9 +108,18 @@ export const catalogue = defineTask({
     const totals: Totals = { errorPages: [], fetched: 0, catalogued: 0, redirects: 0, fetch_errors: 0, llm_failed: 0, tokens_in: 0, tokens_out: 0, cost: 0 };
     const attempted = new Set<number>();
     // Two stages, each C wide: pages are fetched while the LLM slots are busy, so an LLM slot waits only for the LLM.
-    const fetchSlots = pLimit(options.concurrency ?? config.concurrency);
-    const llmSlots = pLimit(options.concurrency ?? config.concurrency);
+    // A URL holds an LLM slot for the call alone; its row is written after, beside the next call,
+    // in one statement with the answers that arrived with it.
+    // At most 2C URLs are in the pipeline (C at the LLM, C fetched or being fetched): the fetches
+    // spread over the run instead of taking the CPU from the first LLM answers, and no more than
+    // C pages wait in memory.
+    const width = options.concurrency ?? config.concurrency;
+    const pipeline = pLimit(2 * width);
+    const fetchSlots = pLimit(width);
+    const llmSlots = pLimit(width);
+    const writer = new GroupWriter<CataloguedRow>((rows) => recordCatalogued(ctx.db, rows));
     let fatal: unknown;
+    let sdkReady: Promise<void> | undefined;
     const want = options.count ?? Number.POSITIVE_INFINITY;
     ctx.log.info('cataloguing started', { count: options.count ?? 'all', concurrency: options.concurrency ?? config.concurrency });
     // Rounds: with --count, a URL that redirects or fails leaves room for the next one waiting.
@@ -112,19 +131,23 @@ export const catalogue = defineTask({
       );
       const round = batch.slice(0, Number.isFinite(need) ? need : undefined);
       if (round.length === 0) break;
-      if (attempted.size === 0) await llm.load();
+      // The SDK (a large module) loads while the first pages are fetched.
+      sdkReady ??= llm.load();
+      sdkReady.catch(() => {}); // awaited by the LLM stage; unused when no page reaches it
       for (const w of round) attempted.add(w.id);
       await Promise.all(
         round.map((w) =>
-          (async () => {
+          pipeline(async () => {
             try {
               const fetched = await fetchSlots(() => (signal.aborted || fatal ? undefined : fetchPage(ctx, pages, w, totals)));
-              if (fetched) await llmSlots(() => (signal.aborted || fatal ? undefined : catalogueText(ctx, llm, prices, w, fetched, totals)));
+              if (fetched) await sdkReady;
+              const answer = fetched && (await llmSlots(() => (signal.aborted || fatal ? undefined : askLlm(ctx, llm, w, fetched))));
+              if (answer) await storeAnswer(ctx, prices, llm, w, fetched.resolvedUrl, answer, totals, writer);
             } catch (err) {
               if (!fatal) fatal = err;
             }
             ctx.progress.update({ done: attempted.size, total: Number.isFinite(want) ? want : undefined, noun: 'URL', label: w.url });
-          })(),
+          }),
         ),
       );
     }
@@ -204,15 +227,16 @@ async function fetchPage(
   return { ...pageText(page.html, ctx.config.pageChars), resolvedUrl: page.resolvedUrl };
 }
 
-/** One fetched page through the LLM to its stored entry. */
-async function catalogueText(
-  ctx: Ctx,
-  llm: LlmClient,
-  prices: PriceTable,
-  w: { id: number; url: string },
-  page: { title: string; text: string; resolvedUrl: string | null },
-  totals: Totals,
-): Promise<void> {
+type LlmAnswer =
+  | { ok: true; entry: CatalogueEntry; model: string; tokensIn: number; tokensOut: number }
+  | { ok: false; reason: string; model: string; tokensIn: number; tokensOut: number };
+
+/**
+ * One fetched page through the LLM to a validated entry, or the reason it has
+ * none. Nothing is written here: the caller stores the answer after giving
+ * the LLM slot back. Undefined when the run was interrupted.
+ */
+async function askLlm(ctx: Ctx, llm: LlmClient, w: { id: number; url: string }, page: { title: string; text: string }): Promise<LlmAnswer | undefined> {
   const { signal } = ctx;
   const prompt = cataloguePrompt(w.url, page);
   let tokensIn = 0;
@@ -225,22 +249,40 @@ async function catalogueText(
     tokensOut = completion.completionTokens;
     if (completion.refusal) throw new ValidationError(`the model refused: ${completion.refusal}`);
     if (completion.finishReason === 'length') throw new ValidationError('the answer was cut off (finish_reason "length")');
-    const entry = parseCatalogueEntry(completion.content);
-    const cost = estimateCost(prices, model, tokensIn, tokensOut);
-    await recordCatalogued(ctx.db, w.id, entry, { model, tokensIn, tokensOut, cost, resolvedUrl: page.resolvedUrl, status: 200 }, ctx.now());
+    return { ok: true, entry: parseCatalogueEntry(completion.content), model, tokensIn, tokensOut };
+  } catch (err) {
+    if (signal.aborted || isAbortError(err)) return;
+    if (!(err instanceof UpstreamError || err instanceof ValidationError)) throw err;
+    return { ok: false, reason: errorMessage(err), model, tokensIn, tokensOut };
+  }
+}
+
+/** The LLM's answer stored: the entry, or the failure with what it cost. Only a database failure throws. */
+async function storeAnswer(
+  ctx: Ctx,
+  prices: PriceTable,
+  llm: LlmClient,
+  w: { id: number; url: string },
+  resolvedUrl: string | null,
+  answer: LlmAnswer,
+  totals: Totals,
+  writer: GroupWriter<CataloguedRow>,
+): Promise<void> {
+  const { tokensIn, tokensOut } = answer;
+  if (answer.ok) {
+    const cost = estimateCost(prices, answer.model, tokensIn, tokensOut);
+    await writer.add({ id: w.id, entry: answer.entry, model: answer.model, tokensIn, tokensOut, cost, resolvedUrl, status: 200, at: ctx.now() });
     totals.catalogued += 1;
     totals.tokens_in += tokensIn;
     totals.tokens_out += tokensOut;
     totals.cost += cost;
-  } catch (err) {
-    if (signal.aborted || isAbortError(err)) return;
-    if (!(err instanceof UpstreamError || err instanceof ValidationError)) throw err;
-    const cost = estimateCost(prices, model || llm.system, tokensIn, tokensOut);
-    totals.llm_failed += 1;
-    totals.tokens_in += tokensIn;
-    totals.tokens_out += tokensOut;
-    totals.cost += cost;
-    await recordCatalogueFailure(ctx.db, w.id, errorMessage(err), { tokensIn, tokensOut, cost }, ctx.now());
-    ctx.failItem(w.url, errorMessage(err));
+    return;
   }
+  const cost = estimateCost(prices, answer.model || llm.system, tokensIn, tokensOut);
+  totals.llm_failed += 1;
+  totals.tokens_in += tokensIn;
+  totals.tokens_out += tokensOut;
+  totals.cost += cost;
+  await recordCatalogueFailure(ctx.db, w.id, answer.reason, { tokensIn, tokensOut, cost }, ctx.now());
+  ctx.failItem(w.url, answer.reason);
 }

@@ -19,7 +19,7 @@ export interface DailyTasksOptions {
   /** Passed to catalogue. */
   count?: number;
   dryRun?: boolean;
-  confirm?: (question: string) => Promise<boolean>;
+  confirm?: (question: string, signal?: AbortSignal) => Promise<boolean>;
 }
 
 const ICON: Record<string, string> = { success: '✔', partial: '▲', failed: '✖', skipped: '○', interrupted: '■' };

@@ -21,7 +21,7 @@ export interface ZeroSessionsOptions {
   days?: number;
   dryRun?: boolean;
   /** Asks a person on a terminal; absent when there is none. */
-  confirm?: (question: string) => Promise<boolean>;
+  confirm?: (question: string, signal?: AbortSignal) => Promise<boolean>;
 }
 
 const PAUSED = 'Paused';
@@ -79,7 +79,7 @@ export const zeroSessions = defineTask({
     if (zero.length === 0) return { ...stats, failed: ctx.failureCount };
 
     const question = `Pause ${zero.length} URL(s) with zero sessions in Airtable? ${list}`;
-    const go = !ctx.dryRun && (options.autoUpdate || (options.confirm ? await options.confirm(question) : false));
+    const go = !ctx.dryRun && (options.autoUpdate || (options.confirm ? await options.confirm(question, signal) : false));
     if (!go) {
       const why = ctx.dryRun ? '--dry-run' : options.confirm ? 'not confirmed' : 'no terminal to confirm on and no --auto-update';
       ctx.note(`${why}: nothing changed in Airtable; would pause ${zero.length}: ${list}`);

@@ -139,38 +139,39 @@ export interface CatalogueEntry {
   summary: string;
 }
 
-export async function recordCatalogued(
-  db: Db,
-  id: number,
-  entry: CatalogueEntry,
-  usage: { model: string; tokensIn: number; tokensOut: number; cost: number; resolvedUrl: string | null; status: number },
-  now: Date,
-): Promise<void> {
-  await db
-    .updateTable('catalogue_urls')
-    .set({
-      catalogued: true,
-      status_code: usage.status,
-      fetch_status: usage.status,
-      resolved_url: usage.resolvedUrl,
-      last_error: null,
-      page_type: entry.pageType,
-      product_or_service: entry.productOrService,
-      category: entry.category,
-      location: entry.location,
-      keywords: JSON.stringify(entry.keywords),
-      summary: entry.summary,
-      model: usage.model,
-      tokens_in: sql<number>`tokens_in + ${usage.tokensIn}`,
-      tokens_out: sql<number>`tokens_out + ${usage.tokensOut}`,
-      estimated_cost: sql<number>`estimated_cost + ${usage.cost}`,
-      fetch_attempts: sql<number>`fetch_attempts + 1`,
-      catalogued_at: now,
-      fetched_at: now,
-      updated_at: now,
-    })
-    .where('id', '=', id)
-    .execute();
+export interface CataloguedRow {
+  id: number;
+  entry: CatalogueEntry;
+  model: string;
+  tokensIn: number;
+  tokensOut: number;
+  cost: number;
+  resolvedUrl: string | null;
+  status: number;
+  at: Date;
+}
+
+/**
+ * Catalogued pages stored, many in one statement (one round trip, one
+ * transaction): the entries that arrive while a write runs go in the next.
+ */
+export async function recordCatalogued(db: Db, rows: CataloguedRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const values = rows.map(
+    (r) =>
+      sql`(${r.id}::integer, ${r.status}::integer, ${r.resolvedUrl}::text, ${r.entry.pageType}::text, ${r.entry.productOrService}::text,
+        ${r.entry.category}::text, ${r.entry.location}::text, ${JSON.stringify(r.entry.keywords)}::jsonb, ${r.entry.summary}::text,
+        ${r.model}::text, ${r.tokensIn}::integer, ${r.tokensOut}::integer, ${r.cost}::numeric, ${r.at}::timestamptz)`,
+  );
+  await sql`
+    update catalogue_urls as c set
+      catalogued = true, status_code = v.status, fetch_status = v.status, resolved_url = v.resolved_url, last_error = null,
+      page_type = v.page_type, product_or_service = v.product_or_service, category = v.category, location = v.location,
+      keywords = v.keywords, summary = v.summary, model = v.model,
+      tokens_in = c.tokens_in + v.tokens_in, tokens_out = c.tokens_out + v.tokens_out, estimated_cost = c.estimated_cost + v.cost,
+      fetch_attempts = c.fetch_attempts + 1, catalogued_at = v.at, fetched_at = v.at, updated_at = v.at
+    from (values ${sql.join(values)}) as v(id, status, resolved_url, page_type, product_or_service, category, location, keywords, summary, model, tokens_in, tokens_out, cost, at)
+    where c.id = v.id`.execute(db);
 }
 
 /** A failed LLM call still cost its tokens. */

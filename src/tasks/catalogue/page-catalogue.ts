@@ -3,7 +3,7 @@
  * a JSON schema to OpenAI's strict rules (both providers accept it) and a zod
  * validator. The page goes in as text (html-to-text), cut to a size.
  */
-import { convert } from 'html-to-text';
+import { compile } from 'html-to-text';
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors.js';
 import { extractJson } from '../../integrations/llm.js';
@@ -67,17 +67,22 @@ export function parseCatalogueEntry(content: string): CatalogueEntry {
   };
 }
 
+// Compiled once: convert() compiles its selectors on every call, which costs
+// more than the conversion of a landing page (hundreds of pages a run).
+let toText: ((html: string) => string) | undefined;
+
 /** The page as text: scripts, styles and images left out, links as their text. */
 export function pageText(html: string, maxChars: number): { title: string; text: string } {
   const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1]?.replace(/\s+/g, ' ').trim() ?? '';
-  const text = convert(html, {
+  toText ??= compile({
     wordwrap: false,
     selectors: [
       { selector: 'a', options: { ignoreHref: true } },
       { selector: 'img', format: 'skip' },
       { selector: 'nav', format: 'skip' },
     ],
-  })
+  });
+  const text = toText(html)
     .replace(/\n{3,}/g, '\n\n')
     .trim();
   return { title: title.slice(0, 300), text: text.slice(0, maxChars) };
