@@ -219,7 +219,7 @@ export interface ProviderSlotsTable {
   until: Timestamp | null;
 }
 
-/** Fetched backfill pages waiting to be merged into participants (0013). */
+/** Fetched backfill pages waiting to be merged into participants (0011). */
 export interface BackfillPagesTable {
   event_id: Int;
   page: number;
