@@ -62,3 +62,28 @@ export async function recordWatermark(db: Db, watermarkId: number, settledId: nu
     );
   });
 }
+
+/** One row for insertRawEventRows: its line, when it arrived and from where. */
+export interface RawRow {
+  line: RawLine;
+  receivedAt: Date;
+  source: string;
+}
+
+/**
+ * Rows that arrived at different times from different sources (the HTTP
+ * ingest's buffer) in one statement, columns as arrays. Throws as
+ * insertRawEvents does when Postgres refuses a JSON text.
+ */
+export async function insertRawEventRows(db: Db, rows: RawRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const json = rows.map((r) => ('json' in r.line ? r.line.json : null));
+  const hex = rows.map((r) => ('bytes' in r.line ? Buffer.from(r.line.bytes).toString('hex') : null));
+  const received = rows.map((r) => r.receivedAt.toISOString());
+  const source = rows.map((r) => r.source);
+  await sql`
+    insert into raw.events (received_at, payload, body, source)
+    select r, j::jsonb, decode(h, 'hex'), s from unnest(${received}::timestamptz[], ${json}::text[], ${hex}::text[], ${source}::text[]) as t(r, j, h, s)`.execute(
+    db,
+  );
+}
