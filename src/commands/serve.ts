@@ -39,22 +39,26 @@ const STOP_GRACE_MS = 60_000;
  */
 async function processingRunner(handle: DatabaseHandle, output: Output, scope: SignalScope): Promise<RunProcessing> {
   if (handle.kind === 'postgres') {
-    return async (signal) => {
-      const child = spawn(process.execPath, [process.argv[1], 'process-tracking'], { stdio: ['ignore', 'ignore', 'inherit'], env: process.env });
-      const stop = () => child.kill('SIGTERM');
-      signal.addEventListener('abort', stop, { once: true });
+    return async () => {
+      // Its own process group: a Ctrl-C meant for the server does not interrupt it; the server waits for it.
+      const child = spawn(process.execPath, [process.argv[1], 'process-tracking'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: process.env,
+        detached: true,
+      });
       const [code] = (await once(child, 'exit')) as [number | null];
-      signal.removeEventListener('abort', stop);
-      if (code !== 0 && !signal.aborted) throw new Error(`ops process-tracking exited with ${code}`);
+      if (code !== 0) throw new Error(`ops process-tracking exited with ${code}`);
     };
   }
   const [{ processTracking }, { createRunStore }] = await Promise.all([import('../tasks/process-tracking.js'), import('../db/run-store.js')]);
   const prepared = prepare(processTracking);
   const store = { ...createRunStore(handle), close: async () => {} };
-  return async (signal) => {
+  // The server's SIGTERM stops the server, not this run: the server waits for it (a second signal ends both).
+  const never = new AbortController().signal;
+  return async () => {
     const summary = await runTask(processTracking, {}, prepared, {
       output,
-      scope: { ...scope, signal: AbortSignal.any([scope.signal, signal]) },
+      scope: { ...scope, signal: never },
       clock: clockStartingAt(prepared.runtime.now),
       store: async () => store,
     });
@@ -109,8 +113,13 @@ export async function serveCommand(flags: GlobalFlags, options: ServeOptions): P
     if (output.interactive) output.print(`ops serve: listening on ${address} (${handle.kind} database); Ctrl-C stops`);
     if (!scope.signal.aborted) await once(scope.signal, 'abort');
     log.info('stopping: no new requests; writing the events accepted so far');
-    await app.close(); // waits for the requests in flight, which wait for their insert
+    // Fastify closes the connections idle at this instant; keep-alive ones that
+    // finish a request later would hold the close open until their timeout.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+    await app.close().finally(() => clearInterval(sweep)); // waits for the requests in flight, which wait for their insert
+    log.debug('http closed');
     await buffer.drain();
+    log.debug('buffer drained');
     await processing?.stop();
     log.info('stopped', { ...buffer.totals, background_runs: processing?.totals.runs ?? 0 });
     return ExitCode.ok;

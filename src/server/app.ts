@@ -73,6 +73,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (err instanceof HttpError) reply.headers(err.headers);
     void reply.code(status).send({ success: false, error: status >= 500 ? 'the events could not be stored; send them again' : err.message });
   });
+  // While closing, every answer ends its connection, so that no keep-alive client holds the stop open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.setNotFoundHandler((request, reply) => void reply.code(404).send({ success: false, error: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -1,13 +1,13 @@
 /**
- * Background process-tracking after events arrive: debounced (the async
- * endpoint), or at once (/track, the old endpoint's "automatic" mode). One
+ * Background process-tracking after events arrive: OPS_TRACK_PROCESS_DEBOUNCE_MS
+ * after the first event since the last run (the async and batch endpoints), or at once (/track, the old endpoint's "automatic" mode). One
  * run at a time; events that arrive during a run get another run after it.
  * A run that fails is logged and never fails an ingest: the events are in raw
  * already and the next run (or the scheduled one) picks them up.
  */
 import type { Logger } from '../core/log.js';
 
-export type RunProcessing = (signal: AbortSignal) => Promise<void>;
+export type RunProcessing = () => Promise<void>;
 
 export class BackgroundProcessing {
   private timer: NodeJS.Timeout | undefined;
@@ -15,7 +15,6 @@ export class BackgroundProcessing {
   /** Events arrived while a run was going on. */
   private again = false;
   private stopped = false;
-  private readonly stop$ = new AbortController();
   readonly totals = { runs: 0, failed: 0 };
 
   constructor(
@@ -37,8 +36,8 @@ export class BackgroundProcessing {
       this.start();
       return;
     }
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    // Counted from the first event since the last run, not pushed back by each one: steady traffic still gets runs.
+    this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.start();
     }, this.debounceMs);
@@ -47,7 +46,7 @@ export class BackgroundProcessing {
   private start(): void {
     this.again = false;
     this.totals.runs += 1;
-    this.running = this.run(this.stop$.signal)
+    this.running = this.run()
       .catch((err) => {
         this.totals.failed += 1;
         this.log.warn('background process-tracking failed (the events stay in raw for the next run)', { reason: (err as Error).message });
@@ -58,11 +57,10 @@ export class BackgroundProcessing {
       });
   }
 
-  /** No new run; the one going on is asked to stop and awaited. */
+  /** No new run; the one going on (short: bounded chunks) is awaited, so that its outcome is recorded as it is. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.stop$.abort();
     await this.running;
   }
 }
