@@ -61,7 +61,7 @@ try {
     user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
   });
 
-  const run = (opts) => autocannon({ url: target, connections, duration: seconds, ...opts });
+  const run = ({ path, ...opts }) => autocannon({ url: `${target}${path}`, connections, duration: seconds, ...opts });
   const summary = (r, events) => ({
     requests_per_s: Math.round(r.requests.average),
     events_per_s: Math.round(r.requests.average * events),
@@ -72,13 +72,16 @@ try {
     errors: r.errors,
   });
 
+  const benchStarted = Date.now();
   const health = summary(await run({ method: 'GET', path: '/healthz' }), 0);
   const single = await run({ method: 'POST', path: '/api/v1/track/async', headers, body: JSON.stringify(event(1)) });
   const batchBody = JSON.stringify({ events: Array.from({ length: batchSize }, (_, i) => event(i)) });
   const batch = await run({ method: 'POST', path: '/api/v1/track/batch', headers, body: batchBody, connections: Math.min(connections, 10) });
 
+  const phasesStarted = benchStarted;
   server.kill('SIGTERM');
   const [code] = await once(server, 'exit');
+  const stopped = JSON.parse(stderr.split('\n').find((l) => l.includes('"msg":"stopped"')) ?? '{}');
   const accepted = single['2xx'] + batch['2xx'] * batchSize;
   const db = new pg.Client({ connectionString: url.toString() });
   await db.connect();
@@ -96,6 +99,9 @@ try {
   );
   console.log(
     `accepted (2xx × events) ${accepted}, rows in raw.events ${raw}: ${raw === accepted ? 'equal' : raw > accepted ? `${raw - accepted} more (requests answered after autocannon stopped counting)` : 'FEWER: events lost'}; ops serve exited ${code}`,
+  );
+  console.log(
+    `ops serve used ${Math.round(stopped.cpu_ms / 1000)} s of CPU in ${Math.round((Date.now() - phasesStarted) / 1000)} s of load (${stopped.inserts} inserts)`,
   );
   console.log(`after: ${load()}`);
   if (raw < accepted || code !== 0) process.exitCode = 1;

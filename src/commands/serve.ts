@@ -121,7 +121,8 @@ export async function serveCommand(flags: GlobalFlags, options: ServeOptions): P
     await buffer.drain();
     log.debug('buffer drained');
     await processing?.stop();
-    log.info('stopped', { ...buffer.totals, background_runs: processing?.totals.runs ?? 0 });
+    const cpu = process.cpuUsage();
+    log.info('stopped', { ...buffer.totals, background_runs: processing?.totals.runs ?? 0, cpu_ms: Math.round((cpu.user + cpu.system) / 1000) });
     return ExitCode.ok;
   } catch (err) {
     return reportError(output, err);
