@@ -168,6 +168,36 @@ for (const backend of backends) {
       );
     });
 
+    test('admin endpoints behind OPS_ADMIN_TOKEN: status, runs with filters, one run', async () => {
+      const db = await backend.create();
+      const admin = 'admin-token-that-is-never-printed';
+      const env = baseEnv({ ...db.env, OPS_ADMIN_TOKEN: admin, OPS_TRACK_PROCESSING: 'false' });
+      const run = await runOps(['process-tracking', '--json'], env);
+      assert.equal(run.code, 0, run.stderr);
+      const server = await serve(env);
+      const get = async (path: string, token?: string) => {
+        const r = await fetch(`${server.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+        return { status: r.status, json: (await r.json()) as any };
+      };
+      assert.equal((await get('/api/v1/status')).status, 401);
+      assert.equal((await get('/api/v1/status', 'wrong')).status, 401);
+      const status = await get('/api/v1/status', admin);
+      assert.equal(status.status, 200);
+      assert.equal(status.json.tasks.find((t: any) => t.task === 'process-tracking')?.run_id, run.json.run_id);
+      const runs = await get('/api/v1/runs?task=process-tracking&status=success&limit=5', admin);
+      assert.deepEqual(
+        runs.json.runs.map((r: any) => r.run_id),
+        [run.json.run_id],
+      );
+      assert.equal((await get('/api/v1/runs?status=failed', admin)).json.runs.length, 0);
+      assert.equal((await get('/api/v1/runs?limit=0', admin)).status, 400);
+      assert.equal((await get(`/api/v1/runs/${run.json.run_id}`, admin)).json.task, 'process-tracking');
+      assert.equal((await get('/api/v1/runs/nope', admin)).status, 404);
+      const stopped = await server.stop();
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.ok(!stopped.stderr.includes(admin), 'the admin token is never printed');
+    });
+
     test('SIGTERM under load: every event answered 2xx is in raw, and the server exits 0', async () => {
       const db = await backend.create();
       const env = baseEnv({ ...db.env, OPS_INGEST_FLUSH_MS: '20' });

@@ -91,6 +91,8 @@ export async function serveCommand(flags: GlobalFlags, options: ServeOptions): P
     const { pendingMigrations } = await import('../db/migrations.js');
     const { sql } = await import('kysely');
     const app = await buildApp({
+      db,
+      adminToken: config.adminToken,
       keys: new WriteKeys(db, config.keyCacheSeconds * 1000),
       rateLimit: new KeyRateLimit(config.keyRate, MAX_BATCH_EVENTS),
       buffer,

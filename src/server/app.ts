@@ -6,7 +6,10 @@
  * raw.events, 503 only when that commit (or the key lookup) failed.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { Logger } from '../core/log.js';
+import type { Database } from '../db/schema.js';
+import { adminRoutes } from './admin.js';
 import { storable } from '../tasks/track-ingest.js';
 import type { RawRow } from '../db/queries/tracking-raw.js';
 import type { BackgroundProcessing } from './background-processing.js';
@@ -20,6 +23,8 @@ export const MAX_EVENT_BYTES = 32 * 1024;
 export const MAX_BATCH_EVENTS = 2_500;
 
 export interface AppDeps {
+  db: Kysely<Database>;
+  adminToken?: string;
   keys: WriteKeys;
   rateLimit: KeyRateLimit;
   buffer: RawBuffer;
@@ -134,6 +139,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.post('/api/v1/track/async', ingest({ dialect: 'native', trigger: 'debounced' }));
   for (const path of ['/api/v1/batch', '/api/v1/b']) app.post(path, ingest({ dialect: 'segment' }));
   for (const single of ['t', 'p', 'i', 's', 'g', 'a']) app.post(`/api/v1/${single}`, ingest({ dialect: 'segment', single }));
+
+  adminRoutes(app, deps.db, deps.adminToken);
 
   // analytics.js asks its settings first (cdnURL = this server + /api): where to send, and that everything is enabled.
   app.get('/api/v1/projects/:writeKey/settings', async (request: FastifyRequest<{ Params: { writeKey: string } }>, reply) => {

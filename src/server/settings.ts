@@ -20,6 +20,9 @@ function origins(raw: string): string[] {
 }
 
 export const serveSettings = {
+  adminToken: settings.secret('OPS_ADMIN_TOKEN', 'Bearer token of the admin endpoints (/api/v1/status, /api/v1/runs); unset: they are off', {
+    example: 'a long random string',
+  }),
   corsOrigins: {
     name: 'OPS_CORS_ORIGINS',
     description: 'site origins whose browsers may send events (comma-separated, or *); unset: no CORS headers',
