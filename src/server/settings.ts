@@ -12,9 +12,9 @@ function origins(raw: string): string[] {
     try {
       url = new URL(origin);
     } catch {
-      throw new Error(`a comma-separated list of origins (https://shop.example) or *, found an entry that is not one: ${JSON.stringify(origin.slice(0, 80))}`);
+      throw new Error('expected a comma-separated list of origins (https://shop.example) or *');
     }
-    if (url.origin !== origin.replace(/\/$/, '')) throw new Error(`origins without a path (https://shop.example), not ${JSON.stringify(origin.slice(0, 80))}`);
+    if (url.origin !== origin.replace(/\/$/, '')) throw new Error('expected origins without a path (https://shop.example), comma-separated, or *');
   }
   return list.map((o) => o.replace(/\/$/, ''));
 }
