@@ -18,6 +18,11 @@ function positiveInt(value: string): number {
   return Number(value);
 }
 
+function port(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65_535) throw new InvalidArgumentError('expected a port from 0 to 65535.');
+  return Number(value);
+}
+
 function share(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a number from 0 to 1.');
@@ -326,6 +331,46 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       done(await catalogueStatusCommand(globals()));
     });
   // END URL catalogue
+
+  // Tracking ingest (issue 18): the server and its write keys.
+  program
+    .command('serve')
+    .description('serve the tracking ingest (ours and Segment-compatible) and health endpoints; process-tracking runs in the background')
+    .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').default(8080).argParser(port))
+    .option('--host <host>', 'address to bind (127.0.0.1 unless told otherwise)', '127.0.0.1')
+    .addHelpText('after', example('ops serve', 'DATABASE_URL=postgres://ops@db/ops ops serve --host 0.0.0.0 --port 8080'))
+    .action(async (opts) => {
+      const { serveCommand } = await import('./commands/serve.js');
+      done(await serveCommand(globals(), { port: opts.port, host: opts.host }));
+    });
+  const tokens = program.command('tokens').description('write keys of the tracking ingest (stored hashed)');
+  tokens
+    .command('create')
+    .description('make a write key for a customer; it is printed once')
+    .requiredOption('--customer <id>', 'the customer_id its events get')
+    .option('--name <name>', 'what it is for', 'site')
+    .addHelpText('after', example('ops tokens create --customer one_spa --name site'))
+    .action(async (opts) => {
+      const { tokensCreateCommand } = await import('./commands/tokens.js');
+      done(await tokensCreateCommand(globals(), { customer: opts.customer, name: opts.name }));
+    });
+  tokens
+    .command('list')
+    .description('every write key: id, customer, name, first characters, created, revoked')
+    .addHelpText('after', example('ops tokens list', 'ops tokens list --json'))
+    .action(async () => {
+      const { tokensListCommand } = await import('./commands/tokens.js');
+      done(await tokensListCommand(globals()));
+    });
+  tokens
+    .command('revoke')
+    .description('refuse a write key from now on (ops serve notices within OPS_INGEST_KEY_CACHE_SECONDS)')
+    .argument('<id>', 'the token (ops tokens list)', positiveInt)
+    .addHelpText('after', example('ops tokens revoke 3'))
+    .action(async (id: number) => {
+      const { tokensRevokeCommand } = await import('./commands/tokens.js');
+      done(await tokensRevokeCommand(globals(), id));
+    });
 
   program
     .command('batch-status')

@@ -26,7 +26,8 @@ const allowed: Record<string, string[]> = {
   integrations: ['integrations', 'core'],
   sandbox: ['sandbox'],
   tasks: ['tasks', 'db', 'integrations', 'core'],
-  commands: ['commands', 'tasks', 'db', 'core', 'sandbox'],
+  server: ['server', 'tasks', 'db', 'core'],
+  commands: ['commands', 'server', 'tasks', 'db', 'core', 'sandbox'],
   cli: ['commands', 'tasks', 'core'],
 };
 

@@ -246,6 +246,7 @@ export interface Database {
   catalogue_urls: CatalogueUrlsTable;
   catalogue_bookmarks: CatalogueBookmarksTable;
   bigquery_results: BigqueryResultsTable;
+  ingest_tokens: IngestTokensTable;
 }
 
 /** The URL catalogue (0007). */
@@ -292,4 +293,15 @@ export interface BigqueryResultsTable {
   rows: Json<Array<{ url: string; sessions: number }>>;
   row_count: number;
   fetched_at: Timestamp;
+}
+
+/** Write keys of the tracking ingest (0009): only the key's hash is stored. */
+export interface IngestTokensTable {
+  id: Generated<number>;
+  customer_id: string;
+  name: string;
+  key_hash: string;
+  key_prefix: string;
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
 }

@@ -43,7 +43,7 @@ export async function* byteLines(stream: AsyncIterable<Buffer>): AsyncGenerator<
 const stripCr = (b: Buffer) => (b.length > 0 && b[b.length - 1] === 13 ? b.subarray(0, -1) : b);
 
 /** A JSON value Postgres' jsonb can hold: no NUL character and no unpaired surrogate in any string or key. */
-function storable(value: unknown): boolean {
+export function storable(value: unknown): boolean {
   if (typeof value === 'string') return !value.includes('\u0000') && (value as string & { isWellFormed(): boolean }).isWellFormed();
   if (Array.isArray(value)) return value.every(storable);
   if (value !== null && typeof value === 'object') return Object.entries(value).every(([k, v]) => storable(k) && storable(v));

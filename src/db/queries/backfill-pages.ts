@@ -1,6 +1,6 @@
 /**
  * Every statement on backfill_pages: fetched backfill pages waiting to be
- * merged into participants (see migrations/0013_backfill_pages.ts).
+ * merged into participants (see migrations/0011_backfill_pages.ts).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';

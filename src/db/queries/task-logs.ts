@@ -131,6 +131,7 @@ export interface ListRunsFilter {
   limit: number;
   failedOnly?: boolean;
   runId?: string;
+  status?: string;
 }
 
 export async function listRuns(db: Db, filter: ListRunsFilter) {
@@ -138,5 +139,6 @@ export async function listRuns(db: Db, filter: ListRunsFilter) {
   if (filter.task) query = query.where('task', '=', filter.task);
   if (filter.runId) query = query.where('run_id', '=', filter.runId);
   if (filter.failedOnly) query = query.where('status', 'in', ['failed', 'partial', 'interrupted']);
+  if (filter.status) query = query.where('status', '=', filter.status);
   return query.execute();
 }

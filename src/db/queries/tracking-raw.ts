@@ -62,3 +62,44 @@ export async function recordWatermark(db: Db, watermarkId: number, settledId: nu
     );
   });
 }
+
+/** One row for insertRawEventRows: its line, when it arrived and from where. */
+export interface RawRow {
+  line: RawLine;
+  receivedAt: Date;
+  source: string;
+}
+
+/**
+ * Rows that arrived at different times from different sources (the HTTP
+ * ingest's buffer) in one statement, columns as arrays. The sources go as a
+ * short list and an index per row (a text array of the same string repeated
+ * costs Postgres more than the JSON), the bytes column only when a row has
+ * bytes. Throws as insertRawEvents does when Postgres refuses a JSON text.
+ */
+export async function insertRawEventRows(db: Db, rows: RawRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const sources: string[] = [];
+  const indexOf = new Map<string, number>();
+  const sourceIndex = rows.map((r) => {
+    let i = indexOf.get(r.source);
+    if (i === undefined) {
+      i = sources.push(r.source);
+      indexOf.set(r.source, i);
+    }
+    return i;
+  });
+  const json = rows.map((r) => ('json' in r.line ? r.line.json : null));
+  const received = rows.map((r) => r.receivedAt.toISOString());
+  if (rows.every((r) => 'json' in r.line)) {
+    await sql`
+      insert into raw.events (received_at, payload, source)
+      select r, j::jsonb, (${sources}::text[])[si] from unnest(${received}::timestamptz[], ${json}::text[], ${sourceIndex}::int[]) as t(r, j, si)`.execute(db);
+    return;
+  }
+  const hex = rows.map((r) => ('bytes' in r.line ? Buffer.from(r.line.bytes).toString('hex') : null));
+  await sql`
+    insert into raw.events (received_at, payload, body, source)
+    select r, j::jsonb, decode(h, 'hex'), (${sources}::text[])[si]
+    from unnest(${received}::timestamptz[], ${json}::text[], ${hex}::text[], ${sourceIndex}::int[]) as t(r, j, h, si)`.execute(db);
+}

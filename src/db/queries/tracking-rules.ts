@@ -40,8 +40,8 @@ export const KNOWN_FIELDS = [...Object.keys(STRING_FIELDS), 'properties'];
 /** The properties object as JSON text, at most this many characters. */
 export const MAX_PROPERTIES_CHARS = 8192;
 
-/** Event types that are not conversions; every other type is one (form_submit, appointment_booked, …). */
-export const NON_CONVERSION_TYPES = ['page_view', 'click'];
+/** Event types that are not conversions (the last four: Segment's screen, identify, group and alias calls); every other type is one (form_submit, appointment_booked, …). */
+export const NON_CONVERSION_TYPES = ['page_view', 'click', 'screen_view', 'identify', 'group', 'alias'];
 
 /** The 30-minute inactivity rule. */
 export const SESSION_GAP_MINUTES = 30;
