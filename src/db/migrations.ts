@@ -10,6 +10,7 @@ import * as m0004 from '../../migrations/0004_discovered_events_hashed_key.js';
 import * as m0005 from '../../migrations/0005_race_events.js';
 import * as m0006 from '../../migrations/0006_tracking.js';
 import * as m0007 from '../../migrations/0007_url_catalogue.js';
+import * as m0008 from '../../migrations/0008_event_jobs.js';
 
 const migrations: Record<string, Migration> = {
   '0001_task_logs': m0001,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0005_race_events': m0005,
   '0006_tracking': m0006,
   '0007_url_catalogue': m0007,
+  '0008_event_jobs': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -235,6 +235,7 @@ export interface Database {
   catalogue_urls: CatalogueUrlsTable;
   catalogue_bookmarks: CatalogueBookmarksTable;
   bigquery_results: BigqueryResultsTable;
+  event_jobs: EventJobsTable;
 }
 
 /** The URL catalogue (0007). */
@@ -281,4 +282,23 @@ export interface BigqueryResultsTable {
   rows: Json<Array<{ url: string; sessions: number }>>;
   row_count: number;
   fetched_at: Timestamp;
+}
+
+/** The ledger of event-relative jobs (0008): one row per job key. */
+export type EventJobStatus = 'running' | 'retry' | 'done' | 'failed' | 'misfired';
+export interface EventJobsTable {
+  job_key: string;
+  task: string;
+  item_id: string;
+  environment: string;
+  due_at: Timestamp;
+  status: EventJobStatus;
+  attempts: ColumnType<number, number | undefined, number>;
+  lease_owner: string | null;
+  lease_until: Timestamp | null;
+  last_error: string | null;
+  run_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
 }
