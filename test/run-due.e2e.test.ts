@@ -151,6 +151,22 @@ for (const backend of backends) {
       assert.equal(rows['remind/hang/production'].attempts, 2);
     });
 
+    test('SIGTERM mid-job: the run is interrupted (exit 143), the job waits for a later run without losing an attempt', async () => {
+      const db = await backend.create();
+      const { env, exec } = setup([{ id: 'hang', at: at(-90 * MIN), mode: 'hang-first' }]);
+      const running = startOps(['run-due'], env(db));
+      await waitForOutput(running, /hanging/);
+      running.child.kill('SIGTERM');
+      const stopped = await running.done;
+      assert.equal(stopped.code, 143, stopped.stderr);
+      const row = (await ledger(db))['remind/hang/production'];
+      assert.deepEqual([row.status, row.attempts], ['retry', 0]);
+      assert.match(row.last_error ?? '', /interrupted/);
+      const run = await db.use((k) => k.selectFrom('task_logs').select('status').where('task', '=', 'run-due').executeTakeFirstOrThrow());
+      assert.equal(run.status, 'interrupted');
+      assert.deepEqual(executions(exec), []);
+    });
+
     test('a deferred job is not counted as an attempt and runs again later', async () => {
       const db = await backend.create();
       const { env, exec } = setup([{ id: 'busy', at: at(-90 * MIN), mode: 'defer' }]);

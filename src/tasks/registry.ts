@@ -44,9 +44,14 @@ export interface AllTasks {
 }
 
 /** Built-in tasks, then those of OPS_TASKS_DIR (when set); a module that fails or clashes is an error naming its file. */
-export async function allTasks(env: Readonly<Record<string, string | undefined>> = process.env, commandNames: Iterable<string> = []): Promise<AllTasks> {
+export async function allTasks(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  commandNames: Iterable<string> = [],
+  /** eventOnly: leave the built-in tasks unloaded (run-due every minute needs none of their modules). */
+  options: { eventOnly?: boolean } = {},
+): Promise<AllTasks> {
   const result: AllTasks = { tasks: [], eventTasks: [], errors: [] };
-  for (const load of Object.values(taskLoaders)) result.tasks.push({ task: await load(), source: 'built-in' });
+  if (!options.eventOnly) for (const load of Object.values(taskLoaders)) result.tasks.push({ task: await load(), source: 'built-in' });
   for (const load of Object.values(eventTaskLoaders)) result.eventTasks.push({ task: await load(), source: 'built-in' });
   const dir = env.OPS_TASKS_DIR?.trim();
   if (!dir) return result;

@@ -30,7 +30,7 @@ export interface DueTaskPlan {
 
 /** For each enabled event task: its items and their jobs at now; a task that cannot be asked says why. */
 export async function planDue(base: Omit<BaseJobContext, 'config'>, db: Kysely<Database>): Promise<{ plans: DueTaskPlan[]; loadErrors: string[] }> {
-  const all = await allTasks(base.env);
+  const all = await allTasks(base.env, [], { eventOnly: true });
   const loadErrors = all.errors.map((e) => `${e.file}: ${e.message}`);
   const environment = base.runtime.env;
   const plans: DueTaskPlan[] = [];

@@ -2,8 +2,8 @@
  * Event tasks of a team's folder for the run-due tests: items come from the
  * JSON file ITEMS_FILE ({ id, at, mode }), and every execution appends
  * "<job key> <attempt>" to EXEC_FILE, so a test counts what ran. Modes: ok,
- * fail (throws), defer (returns deferred), hang-first (waits for a signal on
- * its first attempt: a process killed there), slow (a short pause).
+ * fail (throws), defer (returns deferred), hang-first (hangs on its first
+ * attempt until a signal: a process killed or stopped there), slow (a short pause).
  */
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -26,7 +26,11 @@ export default defineEventTask({
   async execute(ctx, item) {
     if (item.mode === 'hang-first' && ctx.job.attempt === 1) {
       ctx.log.info('hanging');
-      await new Promise((resolve) => setTimeout(resolve, 600000));
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 600000);
+        ctx.signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+      });
+      if (ctx.signal.aborted) throw ctx.signal.reason;
     }
     if (item.mode === 'slow') await sleep(50);
     appendFileSync(process.env.EXEC_FILE, ctx.job.key + ' ' + ctx.job.attempt + '\\n');
