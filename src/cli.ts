@@ -452,7 +452,7 @@ function commandNames(program: Command): string[] {
  * `ops NAME` for a task without a command of its own becomes `ops run NAME`;
  * `ops run NAME` for a built-in command becomes `ops NAME` (its own flags).
  */
-export function routeTaskNames(argv: string[], known: string[]): string[] {
+export function routeTaskNames(argv: string[], known: string[], addedTasks: boolean): string[] {
   const at = argv.findIndex((a, i) => i >= 2 && !a.startsWith('-'));
   if (at < 0) return argv;
   const name = argv[at];
@@ -461,7 +461,7 @@ export function routeTaskNames(argv: string[], known: string[]): string[] {
     if (next && next !== 'run' && known.includes(next)) return [...argv.slice(0, at), ...argv.slice(at + 1)];
     return argv;
   }
-  if (known.includes(name) || !/^[a-z][a-z0-9-]*$/.test(name)) return argv;
+  if (!addedTasks || known.includes(name) || !/^[a-z][a-z0-9-]*$/.test(name)) return argv;
   return [...argv.slice(0, at), 'run', ...argv.slice(at)];
 }
 
@@ -475,9 +475,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   }
   const program = buildProgram((code) => (exitCode = code));
   try {
-    // Only tasks of OPS_TASKS_DIR need it; without one, a mistyped command keeps commander's own suggestion.
-    const routed = process.env.OPS_TASKS_DIR?.trim() ? routeTaskNames(argv, [...commandNames(program), 'help']) : argv;
-    await program.parseAsync(routed);
+    // `ops NAME` only for tasks of OPS_TASKS_DIR: without one, a mistyped command keeps commander's own suggestion.
+    await program.parseAsync(routeTaskNames(argv, [...commandNames(program), 'help'], Boolean(process.env.OPS_TASKS_DIR?.trim())));
   } catch (err) {
     if (err instanceof CommanderError) {
       // An asked-for --help or --version ends here with 0; anything else is a usage error.

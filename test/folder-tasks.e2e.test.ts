@@ -149,6 +149,10 @@ for (const backend of backends) {
       const builtIn = await runOps(['sync-centers'], env);
       assert.equal(builtIn.code, 78, builtIn.stderr);
       assert.match(builtIn.stderr, /LOCATION_SLUG_API_URL/);
+      // ops run NAME of a built-in command is that command, with its own flags.
+      const viaRun = await runOps(['run', 'sync-centers', '--deactivate-missing'], env);
+      assert.equal(viaRun.code, 78, viaRun.stderr);
+      assert.match(viaRun.stderr, /LOCATION_SLUG_API_URL/);
     });
 
     test('enabled: false keeps a task from running until <NAME>_ENABLED=true; <NAME>_ENABLED=false turns one off', async () => {

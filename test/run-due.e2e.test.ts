@@ -22,7 +22,7 @@ const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
 interface Item {
   id: string;
   at: string;
-  mode: 'ok' | 'fail' | 'defer' | 'hang-first' | 'slow';
+  mode: 'ok' | 'fail' | 'defer' | 'hang-first' | 'hang' | 'slow';
 }
 
 function setup(items: Item[], modules: Record<string, string> = { 'remind.mjs': REMIND }) {
@@ -123,6 +123,11 @@ for (const backend of backends) {
       assert.equal(byKey['remind/old/production'].decision, 'misfire');
       assert.deepEqual(executions(exec), []);
       assert.deepEqual(await ledger(db), {});
+      const off = await runOps(['run-due', '--plan', '--json'], env(db, NOW, { REMIND_ENABLED: 'false' }));
+      assert.deepEqual(
+        off.json.jobs.filter((j: any) => j.task === 'remind'),
+        [],
+      );
       const text = await runOps(['run-due', '--plan'], env(db));
       assert.match(text.stdout, /remind\/due\/production\s+due 2026-06-01T11:30:00.000Z\s+due: runs now/);
       assert.match(text.stdout, /remind\/future\/production\s+due 2026-06-01T13:00:00.000Z\s+later/);
@@ -149,6 +154,28 @@ for (const backend of backends) {
       rows = await ledger(db);
       assert.equal(rows['remind/hang/production'].status, 'done');
       assert.equal(rows['remind/hang/production'].attempts, 2);
+    });
+
+    test('a job whose process dies on every attempt is failed for good after maxAttempts, with the reason', async () => {
+      const db = await backend.create();
+      const { env, exec } = setup([{ id: 'doomed', at: at(-90 * MIN), mode: 'hang' }]);
+      for (const [i, when] of [NOW, new Date(NOW.getTime() + 2 * MIN)].entries()) {
+        const running = startOps(['run-due'], env(db, when));
+        await waitForOutput(running, /hanging/);
+        running.child.kill('SIGKILL');
+        await running.done;
+        const row = (await ledger(db))['remind/doomed/production'];
+        assert.deepEqual([row.status, row.attempts], ['running', i + 1]);
+      }
+      const last = await runOps(['run-due', '--json'], env(db, new Date(NOW.getTime() + 4 * MIN)));
+      assert.equal(last.code, 2, last.stderr);
+      assert.match(last.json.failures[0].reason, /failed for good after 2 attempt/);
+      const row = (await ledger(db))['remind/doomed/production'];
+      assert.equal(row.status, 'failed');
+      assert.match(row.last_error ?? '', /its process stopped during attempt 2 of 2/);
+      assert.deepEqual(executions(exec), []);
+      const after = await runOps(['run-due', '--json'], env(db, new Date(NOW.getTime() + 6 * MIN)));
+      assert.equal(after.code, 0, after.stderr);
     });
 
     test('SIGTERM mid-job: the run is interrupted (exit 143), the job waits for a later run without losing an attempt', async () => {

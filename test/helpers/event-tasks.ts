@@ -24,7 +24,7 @@ export default defineEventTask({
   },
   eventTime: (item) => item.at,
   async execute(ctx, item) {
-    if (item.mode === 'hang-first' && ctx.job.attempt === 1) {
+    if ((item.mode === 'hang-first' && ctx.job.attempt === 1) || item.mode === 'hang') {
       ctx.log.info('hanging');
       await new Promise((resolve) => {
         const timer = setTimeout(resolve, 600000);
