@@ -174,6 +174,11 @@ for (const backend of backends) {
       const byName = Object.fromEntries(list.json.tasks.map((t: any) => [t.name, t]));
       assert.deepEqual([byName['quiet-task'].enabled, byName['quiet-task'].enabled_by], [false, 'its definition']);
       assert.deepEqual([byName['team-report'].enabled, byName['team-report'].enabled_by], [false, 'TEAM_REPORT_ENABLED']);
+      // A built-in task too: SYNC_CENTERS_ENABLED=false, and it is not run (no settings asked for, no row).
+      const builtInOff = await runOps(['sync-centers', '--json'], envFor(db, tasks, hooks, { SYNC_CENTERS_ENABLED: 'false' }));
+      assert.equal(builtInOff.code, 0, builtInOff.stderr);
+      assert.equal(builtInOff.json.status, 'disabled');
+      assert.equal((await runsOf(db, 'sync-centers')).length, 0);
       const bad = await runOps(['team-report'], envFor(db, tasks, hooks, { TEAM_REPORT_ENABLED: 'sometimes' }));
       assert.equal(bad.code, 78, bad.stderr);
       assert.match(bad.stderr, /TEAM_REPORT_ENABLED/);

@@ -4,8 +4,8 @@
  * its declared options, run through the same runner as every task.
  */
 import { parseArgs } from 'node:util';
-import { ExitCode, UsageError, errorMessage } from '../core/errors.js';
-import { isEnabled, enabledVariable, type TaskDefinition, type TaskOption } from '../core/task.js';
+import { UsageError, errorMessage } from '../core/errors.js';
+import type { TaskDefinition, TaskOption } from '../core/task.js';
 import { allTasks } from '../tasks/registry.js';
 import { createOutput, reportError, type GlobalFlags } from './context.js';
 import { runTasks } from './run-tasks.js';
@@ -69,10 +69,6 @@ export async function runNamedCommand(flags: GlobalFlags, name: string, args: st
       throw new UsageError(`no task "${name}" (ops tasks lists them)${hint}`);
     }
     const options = parseTaskFlags(entry.task, args);
-    if (!isEnabled(entry.task, process.env)) {
-      output.log.warn(`task "${name}" is disabled (${enabledVariable(name)}=true enables it): not run`);
-      return ExitCode.ok;
-    }
     return await runTasks([{ task: entry.task, options }], flags);
   } catch (err) {
     return reportError(output, err);

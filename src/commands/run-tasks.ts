@@ -10,7 +10,7 @@ import { BusyError, ExitCode, OpsError, errorMessage } from '../core/errors.js';
 import { newRunId, prepare, runTask, type RunEnd, type RunStart, type RunStore, type RunSummary } from '../core/runner.js';
 import { redact } from '../core/redact.js';
 import { installSignalHandlers } from '../core/signals.js';
-import type { RuntimeConfig, TaskDefinition } from '../core/task.js';
+import { enabledVariable, isEnabled, type RuntimeConfig, type TaskDefinition } from '../core/task.js';
 import { createOutput, reportError, type GlobalFlags } from './context.js';
 import { checkOutputDir } from './output-dir-check.js';
 import { formatSummary } from './summary.js';
@@ -90,8 +90,26 @@ function failedRun(call: TaskCall, clock: Clock, error: string, exitCode: number
   };
 }
 
-export async function runTasks(calls: TaskCall[], flags: GlobalFlags, env: Env = process.env): Promise<number> {
+/** A task turned off (its `enabled`, or <NAME>_ENABLED=false) is not run: said, exit 0, no task_logs row. */
+function enabledCalls(calls: TaskCall[], env: Env, output: ReturnType<typeof createOutput>, json: boolean | undefined): TaskCall[] {
+  return calls.filter(({ task }) => {
+    if (isEnabled(task, env)) return true;
+    const reason = `task "${task.name}" is disabled (${enabledVariable(task.name)}=true enables it): not run`;
+    output.log.warn(reason);
+    if (json) output.printJson({ task: task.name, status: 'disabled', exit_code: ExitCode.ok, reason });
+    return false;
+  });
+}
+
+export async function runTasks(allCalls: TaskCall[], flags: GlobalFlags, env: Env = process.env): Promise<number> {
   const output = createOutput(flags);
+  let calls: TaskCall[];
+  try {
+    calls = enabledCalls(allCalls, env, output, flags.json);
+  } catch (err) {
+    return reportError(output, err);
+  }
+  if (calls.length === 0) return ExitCode.ok;
   let store: RunStore | undefined;
   const scope = installSignalHandlers(output.log);
   const summaries: RunSummary[] = [];
