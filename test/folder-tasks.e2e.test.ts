@@ -9,6 +9,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
 import { backends, type TestDatabase } from './helpers/db.js';
 import { baseEnv, runOps, startOps, waitForOutput } from './helpers/ops.js';
 import { taskFolder } from './helpers/task-folder.js';
@@ -48,6 +50,10 @@ function envFor(db: TestDatabase, tasks: string, hooks: string, extra: Record<st
   return baseEnv({ ...db.env, OPS_TASKS_DIR: tasks, HOOKS_FILE: hooks, ...extra });
 }
 
+const validSummary = new Ajv({ allErrors: true, validateFormats: false }).compile<any>(
+  JSON.parse(readFileSync(fileURLToPath(new URL('../../schemas/run-summary.schema.json', import.meta.url)), 'utf8')),
+);
+
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : []);
 
 async function runsOf(db: TestDatabase, task: string) {
@@ -63,6 +69,7 @@ for (const backend of backends) {
       const first = await runOps(['team-report', '--count', '5', '--json'], envFor(db, tasks, hooks));
       assert.equal(first.code, 0, first.stderr);
       assert.equal(first.json.status, 'success');
+      assert.ok(validSummary(first.json), JSON.stringify(validSummary.errors));
       assert.deepEqual(first.json.stats, { counted: 5 });
       const second = await runOps(['run', 'team-report', '--json'], envFor(db, tasks, hooks));
       assert.equal(second.code, 0, second.stderr);
@@ -177,7 +184,9 @@ for (const backend of backends) {
       // A built-in task too: SYNC_CENTERS_ENABLED=false, and it is not run (no settings asked for, no row).
       const builtInOff = await runOps(['sync-centers', '--json'], envFor(db, tasks, hooks, { SYNC_CENTERS_ENABLED: 'false' }));
       assert.equal(builtInOff.code, 0, builtInOff.stderr);
-      assert.equal(builtInOff.json.status, 'disabled');
+      assert.equal(builtInOff.json.status, 'skipped');
+      assert.ok(validSummary(builtInOff.json), JSON.stringify(validSummary.errors));
+      assert.match(builtInOff.json.error, /disabled \(SYNC_CENTERS_ENABLED=true enables it\)/);
       assert.equal((await runsOf(db, 'sync-centers')).length, 0);
       const bad = await runOps(['team-report'], envFor(db, tasks, hooks, { TEAM_REPORT_ENABLED: 'sometimes' }));
       assert.equal(bad.code, 78, bad.stderr);

@@ -96,7 +96,24 @@ function enabledCalls(calls: TaskCall[], env: Env, output: ReturnType<typeof cre
     if (isEnabled(task, env)) return true;
     const reason = `task "${task.name}" is disabled (${enabledVariable(task.name)}=true enables it): not run`;
     output.log.warn(reason);
-    if (json) output.printJson({ task: task.name, status: 'disabled', exit_code: ExitCode.ok, reason });
+    if (json) {
+      // The run-summary contract: skipped, with the reason (no task_logs row: nothing ran, nothing was locked).
+      const at = new Date().toISOString();
+      output.printJson({
+        run_id: newRunId(new Date()),
+        task: task.name,
+        status: 'skipped',
+        exit_code: ExitCode.ok,
+        started_at: at,
+        finished_at: at,
+        duration_ms: 0,
+        stats: {},
+        failures: [],
+        failure_count: 0,
+        error: reason,
+        notes: [],
+      });
+    }
     return false;
   });
 }
