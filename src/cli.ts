@@ -371,6 +371,40 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       const { tokensRevokeCommand } = await import('./commands/tokens.js');
       done(await tokensRevokeCommand(globals(), id));
     });
+  // Tasks others add (issue 17): OPS_TASKS_DIR, ops run NAME, ops tasks, ops run-due.
+  program
+    .command('run')
+    .description('run a task by name: one from OPS_TASKS_DIR (ops NAME works too), or a built-in one')
+    .argument('<name>', 'the task (ops tasks lists them)')
+    .argument('[flags...]', "the task's own flags")
+    .allowUnknownOption()
+    .helpOption(false)
+    .addHelpText('after', example('OPS_TASKS_DIR=./tasks ops run send-report --days 7', 'ops send-report --days 7'))
+    .action(async (name: string, args: string[]) => {
+      const { runNamedCommand } = await import('./commands/run-named.js');
+      done(await runNamedCommand(globals(), name, args, commandNames(program)));
+    });
+  program
+    .command('tasks')
+    .description('every task, built-in and from OPS_TASKS_DIR: description, enabled, schedule, last run and its outcome')
+    .addHelpText('after', example('ops tasks', 'OPS_TASKS_DIR=./tasks ops tasks --json'))
+    .action(async () => {
+      const { tasksCommand } = await import('./commands/tasks.js');
+      done(await tasksCommand(globals(), commandNames(program)));
+    });
+  program
+    .command('run-due')
+    .description('execute every event-relative job whose time has come, once per job key (cron: every minute); --plan shows them')
+    .option('--plan', 'what is due and when; calls nothing, changes nothing')
+    .addHelpText('after', example('ops run-due', 'ops run-due --plan', 'OPS_ENV=development ops run-due'))
+    .action(async (opts) => {
+      if (opts.plan) {
+        const { runDuePlanCommand } = await import('./commands/run-due-plan.js');
+        return done(await runDuePlanCommand(globals()));
+      }
+      const [{ runTasks }, { runDue }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/run-due.js')]);
+      done(await runTasks([{ task: runDue, options: {} }], globals()));
+    });
 
   program
     .command('batch-status')
@@ -480,6 +514,27 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   return program;
 }
 
+function commandNames(program: Command): string[] {
+  return program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+}
+
+/**
+ * `ops NAME` for a task without a command of its own becomes `ops run NAME`;
+ * `ops run NAME` for a built-in command becomes `ops NAME` (its own flags).
+ */
+export function routeTaskNames(argv: string[], known: string[], addedTasks: boolean): string[] {
+  const at = argv.findIndex((a, i) => i >= 2 && !a.startsWith('-'));
+  if (at < 0) return argv;
+  const name = argv[at];
+  if (name === 'run') {
+    const next = argv[at + 1];
+    if (next && next !== 'run' && known.includes(next)) return [...argv.slice(0, at), ...argv.slice(at + 1)];
+    return argv;
+  }
+  if (!addedTasks || known.includes(name) || !/^[a-z][a-z0-9-]*$/.test(name)) return argv;
+  return [...argv.slice(0, at), 'run', ...argv.slice(at)];
+}
+
 export async function main(argv: string[] = process.argv): Promise<number> {
   let exitCode: number = ExitCode.ok;
   try {
@@ -490,7 +545,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   }
   const program = buildProgram((code) => (exitCode = code));
   try {
-    await program.parseAsync(argv);
+    // `ops NAME` only for tasks of OPS_TASKS_DIR: without one, a mistyped command keeps commander's own suggestion.
+    await program.parseAsync(routeTaskNames(argv, [...commandNames(program), 'help'], Boolean(process.env.OPS_TASKS_DIR?.trim())));
   } catch (err) {
     if (err instanceof CommanderError) {
       // An asked-for --help or --version ends here with 0; anything else is a usage error.

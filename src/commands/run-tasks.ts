@@ -10,7 +10,7 @@ import { BusyError, ExitCode, OpsError, errorMessage } from '../core/errors.js';
 import { instantSummary, newRunId, prepare, runTask, type RunEnd, type RunStart, type RunStore, type RunSummary } from '../core/runner.js';
 import { redact } from '../core/redact.js';
 import { installSignalHandlers } from '../core/signals.js';
-import { lockKeysOf, type RuntimeConfig, type TaskDefinition } from '../core/task.js';
+import { enabledVariable, isEnabled, lockKeysOf, type RuntimeConfig, type TaskDefinition } from '../core/task.js';
 import { createOutput, reportError, type GlobalFlags } from './context.js';
 import { checkOutputDir } from './output-dir-check.js';
 import { formatSummary } from './summary.js';
@@ -77,8 +77,43 @@ function failedRun(call: TaskCall, clock: Clock, error: string, exitCode: number
   };
 }
 
-export async function runTasks(calls: TaskCall[], flags: GlobalFlags, env: Env = process.env): Promise<number> {
+/** A task turned off (its `enabled`, or <NAME>_ENABLED=false) is not run: said, exit 0, no task_logs row. */
+function enabledCalls(calls: TaskCall[], env: Env, output: ReturnType<typeof createOutput>, json: boolean | undefined): TaskCall[] {
+  return calls.filter(({ task }) => {
+    if (isEnabled(task, env)) return true;
+    const reason = `task "${task.name}" is disabled (${enabledVariable(task.name)}=true enables it): not run`;
+    output.log.warn(reason);
+    if (json) {
+      // The run-summary contract: skipped, with the reason (no task_logs row: nothing ran, nothing was locked).
+      const at = new Date().toISOString();
+      output.printJson({
+        run_id: newRunId(new Date()),
+        task: task.name,
+        status: 'skipped',
+        exit_code: ExitCode.ok,
+        started_at: at,
+        finished_at: at,
+        duration_ms: 0,
+        stats: {},
+        failures: [],
+        failure_count: 0,
+        error: reason,
+        notes: [],
+      });
+    }
+    return false;
+  });
+}
+
+export async function runTasks(allCalls: TaskCall[], flags: GlobalFlags, env: Env = process.env): Promise<number> {
   const output = createOutput(flags);
+  let calls: TaskCall[];
+  try {
+    calls = enabledCalls(allCalls, env, output, flags.json);
+  } catch (err) {
+    return reportError(output, err);
+  }
+  if (calls.length === 0) return ExitCode.ok;
   let store: RunStore | undefined;
   const scope = installSignalHandlers(output.log);
   const summaries: RunSummary[] = [];

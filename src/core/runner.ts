@@ -17,7 +17,7 @@ import { runtimeSettings } from './runtime-settings.js';
 import { liveStatusWriter } from './live-status.js';
 import { join } from 'node:path';
 import type { SignalScope } from './signals.js';
-import { isTaskResult, lockKeysOf, type ItemFailure, type RunStatus, type RuntimeConfig, type Stats, type TaskDefinition } from './task.js';
+import { isTaskResult, lockKeysOf, type TaskResult, type ItemFailure, type RunStatus, type RuntimeConfig, type Stats, type TaskDefinition } from './task.js';
 
 /** Most failures kept on one task_logs row; the count is always exact. */
 export const MAX_RECORDED_FAILURES = 200;
@@ -335,33 +335,31 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     };
     let end: RunEnd;
     try {
-      const running = task.run(
-        {
-          task: task.name,
-          runId,
-          db: store.db,
-          config: prepared.config,
-          runtime: prepared.runtime,
-          env: prepared.env,
-          log,
-          progress,
-          signal,
-          dryRun: Boolean(options.dryRun),
-          now: clock,
-          failures,
-          get failureCount() {
-            return failureCount;
-          },
-          failItem(item, reason) {
-            failureCount += 1;
-            if (failures.length < MAX_RECORDED_FAILURES) failures.push({ item: redact(item), reason: redact(reason) });
-            log.warn('item failed', { item, reason });
-          },
-          note: (line) => void notes.push(line),
-          runStep: (step, stepOptions) => runStep(step, stepOptions, deps, store, runId),
+      const ctx: Parameters<typeof task.run>[0] = {
+        task: task.name,
+        runId,
+        db: store.db,
+        config: prepared.config,
+        runtime: prepared.runtime,
+        env: prepared.env,
+        log,
+        progress,
+        signal,
+        dryRun: Boolean(options.dryRun),
+        now: clock,
+        failures,
+        get failureCount() {
+          return failureCount;
         },
-        options,
-      );
+        failItem(item, reason) {
+          failureCount += 1;
+          if (failures.length < MAX_RECORDED_FAILURES) failures.push({ item: redact(item), reason: redact(reason) });
+          log.warn('item failed', { item, reason });
+        },
+        note: (line) => void notes.push(line),
+        runStep: (step, stepOptions) => runStep(step, stepOptions, deps, store, runId),
+      };
+      const running = runWithHooks(task, ctx, options, log);
       // Whichever comes first: the task's own end, or its abandonment past the grace.
       const result = await new Promise<Awaited<typeof running> | 'abandoned'>((resolve, reject) => {
         running.then(resolve, reject);
@@ -401,6 +399,38 @@ export async function runTask<DB, S extends Record<string, Setting<any>>, O>(
     deadline.clear();
     await release();
   }
+}
+
+/**
+ * setup → run → teardown. Teardown runs whatever run's end (a failure, an
+ * interruption) once setup has begun; its own failure fails a run that had
+ * succeeded, and is logged when the run had already failed.
+ */
+async function runWithHooks<DB, S extends Record<string, Setting<any>>, O>(
+  task: TaskDefinition<DB, S, O>,
+  ctx: Parameters<TaskDefinition<DB, S, O>['run']>[0],
+  options: O,
+  log: Output['log'],
+): Promise<Stats | TaskResult> {
+  if (!task.setup && !task.teardown) return task.run(ctx, options);
+  let result: Stats | TaskResult;
+  try {
+    await task.setup?.(ctx, options);
+    result = await task.run(ctx, options);
+  } catch (err) {
+    try {
+      await task.teardown?.(ctx, options);
+    } catch (teardownErr) {
+      log.error('teardown failed', { reason: redact(errorMessage(teardownErr)) });
+    }
+    throw err;
+  }
+  try {
+    await task.teardown?.(ctx, options);
+  } catch (err) {
+    throw new OpsError(`teardown failed: ${errorMessage(err)}`);
+  }
+  return result;
 }
 
 /**

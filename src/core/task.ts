@@ -6,6 +6,7 @@
  * code belong to the runner, never to the task.
  */
 import type { Clock } from './clock.js';
+import { ConfigError } from './errors.js';
 import type { Setting, SettingsOf } from './config.js';
 import type { Logger } from './log.js';
 import type { Progress } from './output.js';
@@ -66,10 +67,27 @@ export interface TaskSchedule {
   args?: string[];
 }
 
+/** A flag of a task that has no command of its own in cli.ts (a task from OPS_TASKS_DIR): `--kebab-name`. */
+export interface TaskOption {
+  description: string;
+  type: 'string' | 'number' | 'boolean';
+  default?: string | number | boolean;
+}
+
 export interface TaskDefinition<DB = any, S extends Record<string, Setting<any>> = Record<string, Setting<any>>, O = any> {
   name: string;
   summary: string;
+  /** A longer text for `ops tasks` and `ops NAME --help`. */
+  description?: string;
+  /** false: not run by `ops NAME` nor by a scheduler; the setting <NAME>_ENABLED overrides it either way. Default true. */
+  enabled?: boolean;
+  /** Flags of a task from OPS_TASKS_DIR, by option name (camelCase; the flag is --kebab-case). */
+  options?: Record<string, TaskOption>;
   settings: S;
+  /** Runs before `run`, inside the run (lock held, task_logs row written). */
+  setup?(ctx: TaskContext<DB, SettingsOf<S>>, options: O): Promise<void> | void;
+  /** Runs after `run` whatever its end (success, failure, interruption), once setup has started. */
+  teardown?(ctx: TaskContext<DB, SettingsOf<S>>, options: O): Promise<void> | void;
   /** Writes files under OPS_OUTPUT_DIR: the folder is checked (created, writable) before any work. */
   outputs?: boolean;
   /**
@@ -112,4 +130,19 @@ export function isTaskResult(value: Stats | TaskResult): value is TaskResult {
 export function lockKeysOf<O>(task: Pick<TaskDefinition<any, any, O>, 'name' | 'lockKey'>, options: O): string[] {
   const keys = [task.lockKey?.(options) ?? task.name].flat();
   return keys.length > 0 ? keys : [task.name];
+}
+
+/** The setting that turns a task on or off without a code change: send-report → SEND_REPORT_ENABLED. */
+export function enabledVariable(taskName: string): string {
+  return `${taskName.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}_ENABLED`;
+}
+
+/** Whether a task is enabled: <NAME>_ENABLED when set (true/false, 1/0, yes/no), else its own `enabled`, else true. */
+export function isEnabled(task: { name: string; enabled?: boolean }, env: Readonly<Record<string, string | undefined>>): boolean {
+  const variable = enabledVariable(task.name);
+  const raw = env[variable]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return task.enabled ?? true;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(variable, `${variable}: expected true or false, found "${raw}"`);
 }

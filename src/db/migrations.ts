@@ -10,6 +10,7 @@ import * as m0004 from '../../migrations/0004_discovered_events_hashed_key.js';
 import * as m0005 from '../../migrations/0005_race_events.js';
 import * as m0006 from '../../migrations/0006_tracking.js';
 import * as m0007 from '../../migrations/0007_url_catalogue.js';
+import * as m0008 from '../../migrations/0008_event_jobs.js';
 import * as m0009 from '../../migrations/0009_ingest_tokens.js';
 import * as m0011 from '../../migrations/0011_backfill_pages.js';
 
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0005_race_events': m0005,
   '0006_tracking': m0006,
   '0007_url_catalogue': m0007,
+  '0008_event_jobs': m0008,
   '0009_ingest_tokens': m0009,
   '0011_backfill_pages': m0011,
 };

@@ -247,6 +247,7 @@ export interface Database {
   catalogue_bookmarks: CatalogueBookmarksTable;
   bigquery_results: BigqueryResultsTable;
   ingest_tokens: IngestTokensTable;
+  event_jobs: EventJobsTable;
 }
 
 /** The URL catalogue (0007). */
@@ -304,4 +305,23 @@ export interface IngestTokensTable {
   key_prefix: string;
   created_at: Timestamp;
   revoked_at: Timestamp | null;
+}
+
+/** The ledger of event-relative jobs (0008): one row per job key. */
+export type EventJobStatus = 'running' | 'retry' | 'done' | 'failed' | 'misfired';
+export interface EventJobsTable {
+  job_key: string;
+  task: string;
+  item_id: string;
+  environment: string;
+  due_at: Timestamp;
+  status: EventJobStatus;
+  attempts: ColumnType<number, number | undefined, number>;
+  lease_owner: string | null;
+  lease_until: Timestamp | null;
+  last_error: string | null;
+  run_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
 }

@@ -10,8 +10,8 @@
 import type { Env, Setting } from '../core/config.js';
 import { DEFAULT_DEADLINE_SECONDS } from '../core/deadline.js';
 import { resolveSchedule, type ResolvedSchedule } from '../core/schedule.js';
-import type { TaskDefinition, TaskSchedule } from '../core/task.js';
-import { taskLoaders } from './registry.js';
+import { isEnabled, lockKeysOf, type TaskDefinition, type TaskSchedule } from '../core/task.js';
+import { allTasks, taskLoaders } from './registry.js';
 
 export interface ScheduledJob extends ResolvedSchedule {
   /** The command: `ops <name> <args…>`. */
@@ -46,15 +46,11 @@ async function syncAndRun(): Promise<Schedulable> {
   };
 }
 
-/** Built-in tasks with a schedule, plus sync-and-run; `extra` adds others (tasks a team adds). */
-export async function schedulables(extra: TaskDefinition<any, any, any>[] = []): Promise<Schedulable[]> {
-  const tasks = [...(await Promise.all(Object.values(taskLoaders).map((load) => load()))), ...extra];
+/** Every task with a schedule (built-in, and from OPS_TASKS_DIR), plus sync-and-run. A module that fails to load is named by `ops tasks`. */
+export async function schedulables(env: Env = process.env): Promise<Schedulable[]> {
+  const tasks = (await allTasks(env)).tasks.map((t) => t.task);
   const own = tasks.filter((t) => t.schedule).map((t) => ({ name: t.name, summary: t.summary, schedule: t.schedule, tasks: [t] }));
   return [await syncAndRun(), ...own];
-}
-
-function lockKeysOf(task: TaskDefinition<any, any, any>): string[] {
-  return [task.lockKey?.({}) ?? task.name].flat();
 }
 
 function settingsOf(task: TaskDefinition<any, any, any>): Setting<unknown>[] {
@@ -65,8 +61,8 @@ function settingsOf(task: TaskDefinition<any, any, any>): Setting<unknown>[] {
 export function resolveJobs(entries: Schedulable[], env: Env = process.env): ScheduledJob[] {
   const jobs: ScheduledJob[] = [];
   for (const entry of entries) {
-    // `enabled: false` (a task switched off by its setting) has no schedule to export.
-    if (!entry.schedule || entry.tasks.some((t) => (t as { enabled?: unknown }).enabled === false)) continue;
+    // A task switched off (its `enabled`, or <NAME>_ENABLED) has no schedule to export.
+    if (!entry.schedule || entry.tasks.some((t) => !isEnabled(t, env))) continue;
     const seen = new Set<string>();
     const settings = entry.tasks.flatMap(settingsOf).filter((s) => !seen.has(s.name) && seen.add(s.name));
     jobs.push({
@@ -74,7 +70,7 @@ export function resolveJobs(entries: Schedulable[], env: Env = process.env): Sch
       summary: entry.summary,
       ...resolveSchedule(entry.name, entry.schedule, env),
       tasks: entry.tasks.map((t) => t.name),
-      lockKeys: entry.tasks.flatMap(lockKeysOf),
+      lockKeys: entry.tasks.flatMap((t) => lockKeysOf(t, {})),
       deadlineSeconds: entry.tasks.reduce((sum, t) => sum + (t.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS), 0),
       settings,
     });

@@ -112,6 +112,15 @@ export async function syncCandidates(db: Db, startsAfter: Date): Promise<EventSt
   return rows;
 }
 
+/** Every event of an enabled partner starting between `from` and `to` (reconcile-event's items). */
+export async function eventsStartingBetween(db: Db, from: Date, to: Date): Promise<EventState[]> {
+  const { rows } = await sql<EventState>`
+    select ${STATE_COLUMNS} from race_events e join partners p on p.id = e.partner_id
+    where p.enabled and e.start_time is not null and e.start_time >= ${from} and e.start_time <= ${to}
+    order by e.start_time, e.event_id`.execute(db);
+  return rows;
+}
+
 export async function findEventState(db: Db, eventId: number): Promise<EventState | undefined> {
   const { rows } = await sql<EventState>`
     select ${STATE_COLUMNS} from race_events e join partners p on p.id = e.partner_id where e.event_id = ${eventId}`.execute(db);
