@@ -7,6 +7,7 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
+import { tuneTransaction } from './tracking-tuning.js';
 import { EVENT_TIME, problemExpression, REFERRER_HOST, VISITOR_KEY } from './tracking-validate.js';
 
 type Db = Kysely<Database>;
@@ -91,6 +92,7 @@ export async function processChunk(
   opts: { enrich: Enrichment; maxFutureSeconds: number; version: string; now: Date; runId: string },
 ): Promise<ChunkResult> {
   const { enrich, version, now } = opts;
+  await tuneTransaction(trx);
   await sql`drop table if exists pg_temp.tracking_chunk`.execute(trx);
   await sql`
     create temp table tracking_chunk on commit drop as
