@@ -13,6 +13,7 @@
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (default) — a scratch database is created in it and dropped.
  */
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { OPS, median, timeCommand } from './common.mjs';
 
 const events = Number(process.argv[2] ?? 1_000_000);
@@ -119,24 +120,32 @@ async function rowAtATime(n) {
   return ms;
 }
 
+/** The 1-minute load average: the machine may be shared, and every figure depends on it. */
+const load = () => loadavg()[0].toFixed(1);
+const loads = [];
+
 try {
   ops(['migrate']);
   const ingestStarted = performance.now();
   const ingested = await ingest(events, 1);
   const ingestMs = performance.now() - ingestStarted;
 
+  loads.push(load());
   const baselineMs = await rowAtATime(Math.min(sample, events));
   const baselineRate = Math.min(sample, events) / (baselineMs / 1000);
 
+  loads.push(load());
   const run = ops(['process-tracking']);
+  loads.push(load());
   const rate = events / (run.duration_ms / 1000);
 
   const idle = [];
   for (let i = 0; i < 7; i++) idle.push(ops(['process-tracking']));
   if (!idle.every((r) => r.stats.nothing_to_do === true)) throw new Error('a run after processing found work');
+  loads.push(load());
 
   const f = (n) => Math.round(n).toLocaleString('en-US');
-  console.log(`tracking pipeline on Postgres, ${f(events)} events, Node ${process.version}`);
+  console.log(`tracking pipeline on Postgres, ${f(events)} events, Node ${process.version}, load average ${loads.join(' → ')}`);
   console.log(
     `ingest (ops track ingest -)         ${f(ingestMs)} ms   ${f(events / (ingestMs / 1000))} events/s   (${ingested.stats.kept_as_bytes} lines kept as bytes)`,
   );

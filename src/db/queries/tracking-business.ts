@@ -8,6 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { NON_CONVERSION_TYPES, SESSION_GAP_MINUTES } from './tracking-rules.js';
+import { tuneTransaction } from './tracking-tuning.js';
 
 type Db = Kysely<Database>;
 
@@ -25,6 +26,7 @@ async function markSessionDays(trx: Db): Promise<void> {
 
 /** Rebuilds the sessions of up to `limit` dirty visitors; returns how many visitors. */
 export async function rebuildSessions(trx: Db, limit: number): Promise<number> {
+  await tuneTransaction(trx);
   await sql`drop table if exists pg_temp.chosen_visitors`.execute(trx);
   await sql`
     create temp table chosen_visitors on commit drop as
@@ -65,6 +67,7 @@ export async function rebuildSessions(trx: Db, limit: number): Promise<number> {
 
 /** Rebuilds the daily facts of up to `limit` dirty (customer, day) pairs; returns how many. */
 export async function rebuildDays(trx: Db, limit: number): Promise<number> {
+  await tuneTransaction(trx);
   await sql`drop table if exists pg_temp.chosen_days`.execute(trx);
   await sql`
     create temp table chosen_days on commit drop as

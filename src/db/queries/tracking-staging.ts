@@ -7,6 +7,7 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
+import { tuneTransaction } from './tracking-tuning.js';
 import { EVENT_TIME, problemExpression, REFERRER_HOST, VISITOR_KEY } from './tracking-validate.js';
 
 type Db = Kysely<Database>;
@@ -91,7 +92,9 @@ export async function processChunk(
   opts: { enrich: Enrichment; maxFutureSeconds: number; version: string; now: Date; runId: string },
 ): Promise<ChunkResult> {
   const { enrich, version, now } = opts;
+  await tuneTransaction(trx);
   await sql`drop table if exists pg_temp.tracking_chunk`.execute(trx);
+  await sql`drop table if exists pg_temp.chunk_outcome`.execute(trx);
   await sql`
     create temp table tracking_chunk on commit drop as
     select raw_id, received_at, has_body, problem,
@@ -113,8 +116,7 @@ export async function processChunk(
       case when problem is null then ${sql.raw(REFERRER_HOST)} end as referrer_host,
       case when problem is null then coalesce(nullif(p->'properties', 'null'::jsonb), '{}'::jsonb) end as properties,
       case when problem is null and jsonb_typeof(p->'properties'->'value') = 'number' then (p->'properties'->>'value')::numeric end as value,
-      case when problem is null then p->>'user_agent' end as user_agent,
-      null::text as outcome
+      case when problem is null then p->>'user_agent' end as user_agent
     from (
       select raw_id, received_at, p, has_body, ${sql.raw(problemExpression(opts.maxFutureSeconds))} as problem
       from (select r.id as raw_id, r.received_at, r.payload as p, r.body is not null as has_body from raw.events r where ${sourceCondition(source)}) picked
@@ -128,22 +130,21 @@ export async function processChunk(
   await fillUserAgents(trx, enrich);
   await classifyBodies(trx, enrich);
 
-  // Outcome of each valid row: the first of its key (in staging, else in this chunk) is staged; an identical later one is a duplicate.
+  // Outcome of each valid row: the first of its key (in staging, else in this chunk) is staged; an identical later one is a
+  // duplicate, a different one a conflict. Kept in a narrow table of its own (rewriting the wide chunk rows cost more than
+  // deciding), the chunk's first of each key found by hashing, not sorting.
   await sql`
-    update tracking_chunk c set
-      outcome = case when x.is_first then 'staged' when x.first_hash = c.content_hash then 'duplicate' else 'conflict' end,
-      problem = case when x.is_first or x.first_hash = c.content_hash then null
-        else array['conflict', 'event_id', 'customer_id ' || c.customer_id || ' / event_id ' || c.event_id || ' arrived before with different content (raw id ' || x.first_raw_id || ')'] end
-    from (
-      select t.raw_id as row_id, coalesce(s.raw_id, f.raw_id) as first_raw_id, coalesce(s.content_hash, f.content_hash) as first_hash,
-        s.raw_id is null and f.raw_id = t.raw_id as is_first
-      from tracking_chunk t
-      join (select distinct on (customer_id, event_id) customer_id, event_id, raw_id, content_hash from tracking_chunk
-            where problem is null order by customer_id, event_id, raw_id) f on f.customer_id = t.customer_id and f.event_id = t.event_id
-      left join staging.events s on s.customer_id = t.customer_id and s.event_id = t.event_id
-      where t.problem is null
-    ) x
-    where c.raw_id = x.row_id`.execute(trx);
+    create temp table chunk_outcome on commit drop as
+    select t.raw_id,
+      case when s.raw_id is null and f.first_raw_id = t.raw_id then 'staged'
+        when coalesce(s.content_hash, h.content_hash) = t.content_hash then 'duplicate' else 'conflict' end as outcome,
+      coalesce(s.raw_id, f.first_raw_id) as first_raw_id
+    from tracking_chunk t
+    join (select customer_id, event_id, min(raw_id) as first_raw_id from tracking_chunk where problem is null group by customer_id, event_id) f
+      on f.customer_id = t.customer_id and f.event_id = t.event_id
+    join tracking_chunk h on h.raw_id = f.first_raw_id
+    left join staging.events s on s.customer_id = t.customer_id and s.event_id = t.event_id
+    where t.problem is null`.execute(trx);
 
   const staged = await sql<{ n: number; bots: number }>`
     with ins as (
@@ -155,9 +156,9 @@ export async function processChunk(
         u.url, u.origin, u.path, u.query, u.utm_source, u.utm_medium, u.utm_campaign, u.utm_term, u.utm_content, u.gclid, u.fbclid, u.msclkid,
         c.referrer, c.referrer_host, c.properties, c.value, c.user_agent, coalesce(a.is_bot, false), c.content_hash, ${version}, ${now}
       from tracking_chunk c
+      join chunk_outcome o on o.raw_id = c.raw_id and o.outcome = 'staged'
       left join staging.urls u on u.url_hash = c.url_hash
       left join staging.user_agents a on a.ua_hash = c.ua_hash
-      where c.outcome = 'staged'
       returning customer_id, visitor_key, is_bot
     ), dirty as (
       insert into staging.dirty_visitors (customer_id, visitor_key)
@@ -172,7 +173,7 @@ export async function processChunk(
   const duplicates = await sql<{ n: number }>`
     with ins as (
       insert into staging.duplicates (raw_id, customer_id, event_id, recorded_at)
-      select raw_id, customer_id, event_id, ${now} from tracking_chunk where outcome = 'duplicate'
+      select c.raw_id, c.customer_id, c.event_id, ${now} from tracking_chunk c join chunk_outcome o on o.raw_id = c.raw_id and o.outcome = 'duplicate'
       returning 1
     ) select count(*)::int as n from ins`.execute(trx);
 
@@ -183,8 +184,12 @@ export async function processChunk(
         case when c.problem[2] = '' then c.problem[3] else c.problem[2] || ': ' || c.problem[3] end,
         case when c.has_body then null else (select r.payload from raw.events r where r.id = c.raw_id) end, case when c.has_body then (select r.body from raw.events r where r.id = c.raw_id) end,
         ${version}, ${now}, ${now}
-      from tracking_chunk c
-      where c.problem is not null
+      from (
+        select c.raw_id, c.received_at, c.customer_id, c.event_id, c.has_body,
+          coalesce(c.problem, array['conflict', 'event_id', 'customer_id ' || c.customer_id || ' / event_id ' || c.event_id || ' arrived before with different content (raw id ' || o.first_raw_id || ')']) as problem
+        from tracking_chunk c left join chunk_outcome o on o.raw_id = c.raw_id
+        where c.problem is not null or o.outcome = 'conflict'
+      ) c
       on conflict (raw_id) do update set reason = excluded.reason, message = excluded.message,
         processor_version = excluded.processor_version, checked_at = excluded.checked_at
       returning 1
@@ -194,7 +199,7 @@ export async function processChunk(
   if (source.kind === 'replay') {
     const done = await sql`
       update staging.quarantine q set recovered_at = ${now}, recovered_by = ${opts.runId}
-      from tracking_chunk c where q.raw_id = c.raw_id and c.outcome in ('staged', 'duplicate')`.execute(trx);
+      from chunk_outcome o where q.raw_id = o.raw_id and o.outcome in ('staged', 'duplicate')`.execute(trx);
     recovered = Number(done.numAffectedRows ?? 0);
   }
   const last = await sql<{ rows: number; last: number | null }>`select count(*)::int as rows, max(raw_id) as last from tracking_chunk`.execute(trx);
