@@ -169,7 +169,13 @@ test('Dockerfile: multi-stage, a small non-root runtime with tini as PID 1 and o
   const keyword = (k: string) => final.filter((i) => i.getKeyword() === k);
   const user = keyword('USER').at(-1)?.getArgumentsContent();
   assert.ok(user && !/^(root|0)(:|$)/.test(user), 'the runtime runs as a non-root user');
-  assert.deepEqual(JSON.parse(keyword('ENTRYPOINT')[0]!.getArgumentsContent()!), ['/sbin/tini', '--', 'node', '/opt/ops/bin/ops.js']);
+  assert.deepEqual(JSON.parse(keyword('ENTRYPOINT')[0]!.getArgumentsContent()!), [
+    '/sbin/tini',
+    '--',
+    'node',
+    '--max-semi-space-size=8',
+    '/opt/ops/bin/ops.js',
+  ]);
   assert.ok(
     keyword('RUN').some((i) => /apk add --no-cache tini\b/.test(i.getArgumentsContent() ?? '')),
     'tini is installed in the runtime image',

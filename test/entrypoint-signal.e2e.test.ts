@@ -19,7 +19,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const tini = ['/sbin/tini', '/usr/bin/tini'].find((path) => spawnSync(path, ['--version']).status === 0);
 const embedded = backends.find((b) => b.name === 'embedded')!;
 
-/** ["/sbin/tini", "--", "node", "/opt/ops/bin/ops.js"]: tini's own arguments, and the command it starts. */
+/** ["/sbin/tini", "--", "node", <node flags>, "/opt/ops/bin/ops.js"]: tini's own arguments, and the command it starts. */
 function entrypoint(): { tiniArgs: string[]; command: string[] } {
   const line = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'));
   assert.ok(line, 'the Dockerfile has an exec-form ENTRYPOINT');
@@ -44,7 +44,8 @@ describe('the entrypoint under tini', { skip: tini ? undefined : 'tini is not in
     const { tiniArgs, command } = entrypoint();
     assert.equal(command[0], 'node');
     // -s: not PID 1 here, so tini registers as a subreaper instead (as it is in the container).
-    const args = ['-s', ...tiniArgs, process.execPath, join(root, 'bin', 'ops.js'), 'sync-centers'];
+    // The image's node flags, then this checkout's bin in place of /opt/ops/bin/ops.js.
+    const args = ['-s', ...tiniArgs, process.execPath, ...command.slice(1, -1), join(root, 'bin', 'ops.js'), 'sync-centers'];
     const env = baseEnv({
       ...db.env,
       LOCATION_SLUG_API_URL: sim.slugApiUrl,

@@ -58,7 +58,8 @@ const callsBefore = sim.stats().calls[partner.apiKey] ?? 0;
 started = performance.now();
 // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the ops process.
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const child = spawn(process.execPath, [...nodeArgs, OPS, 'discover-events', '--json'], {
+// Run as a user runs it (the bin's own interpreter line and its flags), unless node flags are given.
+const child = spawn(nodeArgs.length ? process.execPath : OPS, [...nodeArgs, ...(nodeArgs.length ? [OPS] : []), 'discover-events', '--json'], {
   env: {
     ...process.env,
     DATABASE_URL: url,
