@@ -181,6 +181,14 @@ for (const backend of backends) {
       const byName = Object.fromEntries(list.json.tasks.map((t: any) => [t.name, t]));
       assert.deepEqual([byName['quiet-task'].enabled, byName['quiet-task'].enabled_by], [false, 'its definition']);
       assert.deepEqual([byName['team-report'].enabled, byName['team-report'].enabled_by], [false, 'TEAM_REPORT_ENABLED']);
+      assert.equal(byName['process-tracking'].schedule, '*/5 * * * *', 'a built-in default schedule');
+      const moved = await runOps(
+        ['tasks', '--json'],
+        envFor(db, tasks, hooks, { PROCESS_TRACKING_SCHEDULE: '*/10 * * * *', OPS_SCHEDULE_TZ: 'Europe/Berlin' }),
+      );
+      assert.equal(moved.code, 0, moved.stderr);
+      const movedByName = Object.fromEntries(moved.json.tasks.map((t: any) => [t.name, t]));
+      assert.equal(movedByName['process-tracking'].schedule, '*/10 * * * * Europe/Berlin', 'the schedule as the settings make it');
       // A built-in task too: SYNC_CENTERS_ENABLED=false, and it is not run (no settings asked for, no row).
       const builtInOff = await runOps(['sync-centers', '--json'], envFor(db, tasks, hooks, { SYNC_CENTERS_ENABLED: 'false' }));
       assert.equal(builtInOff.code, 0, builtInOff.stderr);

@@ -4,6 +4,7 @@
  * run and outcome from task_logs (an event task: its newest job in the ledger).
  * Reads only. A task module that fails to load is listed with its error.
  */
+import { resolveSchedule, type ResolvedSchedule } from '../core/schedule.js';
 import { isEnabled, enabledVariable } from '../core/task.js';
 import { durationMs } from '../core/event-task.js';
 import { latestPerTask } from '../db/queries/task-logs.js';
@@ -59,7 +60,8 @@ export async function tasksCommand(flags: GlobalFlags, commandNames: string[] = 
             summary: task.summary,
             description: task.description ?? null,
             ...enabledOf(task),
-            schedule: task.schedule?.cron ?? null,
+            // As schedulers get it: <NAME>_SCHEDULE and the time-zone settings applied (a bad one is exit 78).
+            schedule: task.schedule ? describeSchedule(resolveSchedule(task.name, task.schedule, process.env)) : null,
             last_run: run ? { run_id: run.run_id, status: run.status, at: new Date(run.started_at).toISOString(), error: run.error } : null,
           };
         }),
@@ -96,4 +98,9 @@ export async function tasksCommand(flags: GlobalFlags, commandNames: string[] = 
     },
     { readOnly: true },
   );
+}
+
+/** The cron expression, followed by its time zone when that is not UTC. */
+function describeSchedule(schedule: ResolvedSchedule): string {
+  return schedule.timeZone === 'UTC' ? schedule.cron : `${schedule.cron} ${schedule.timeZone}`;
 }
