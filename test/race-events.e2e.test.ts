@@ -5,10 +5,10 @@
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { addPartner } from '../src/db/queries/partners.js';
 import { startRunSignUpSim, type RunSignUpSim, type RunSignUpSimOptions } from '../src/sandbox/runsignup-sim.js';
 import { backends, type TestDatabase } from './helpers/db.js';
-import { baseEnv, runOps, startOps, waitForOutput } from './helpers/ops.js';
+import { addSimPartners, runSignUpEnv } from './helpers/runsignup.js';
+import { runOps, startOps, waitForOutput } from './helpers/ops.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const MIN = 60_000;
@@ -35,30 +35,9 @@ async function sim(options: RunSignUpSimOptions = {}): Promise<RunSignUpSim> {
   return s;
 }
 
-function envFor(db: TestDatabase, s: RunSignUpSim, when: Date, extra: Record<string, string> = {}) {
-  const creds: Record<string, string> = {};
-  s.partners.forEach((p, i) => {
-    creds[`P${i + 1}_KEY`] = p.apiKey;
-    creds[`P${i + 1}_SECRET`] = p.apiSecret;
-  });
-  return baseEnv({
-    ...db.env,
-    ...creds,
-    RUNSIGNUP_BASE_URL: s.baseUrl,
-    OPS_NOW: when.toISOString(),
-    RUNSIGNUP_PAGE_SIZE: '100',
-    DISCOVER_DAYS_BACK: '30',
-    ...extra,
-  });
-}
+const envFor = runSignUpEnv;
 
-async function addPartners(db: TestDatabase, s: RunSignUpSim, count = s.partners.length) {
-  await db.use(async (k) => {
-    for (let i = 0; i < count; i++) {
-      await addPartner(k, { name: s.partners[i]!.name, provider: 'runsignup', keyEnv: `P${i + 1}_KEY`, secretEnv: `P${i + 1}_SECRET` }, NOW);
-    }
-  });
-}
+const addPartners = (db: TestDatabase, s: RunSignUpSim, count = s.partners.length) => addSimPartners(db, s, NOW, count);
 
 async function currentIds(db: TestDatabase, eventId: number): Promise<number[]> {
   const rows = await db.use((k) =>

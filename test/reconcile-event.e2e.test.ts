@@ -7,10 +7,10 @@
  */
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { addPartner } from '../src/db/queries/partners.js';
 import { startRunSignUpSim, type RunSignUpSim } from '../src/sandbox/runsignup-sim.js';
 import { backends, type TestDatabase } from './helpers/db.js';
-import { baseEnv, runOps } from './helpers/ops.js';
+import { addSimPartners, runSignUpEnv } from './helpers/runsignup.js';
+import { runOps } from './helpers/ops.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const MIN = 60_000;
@@ -21,22 +21,7 @@ afterEach(async () => {
   sims = [];
 });
 
-function envFor(db: TestDatabase, s: RunSignUpSim, when: Date, extra: Record<string, string> = {}) {
-  const creds: Record<string, string> = {};
-  s.partners.forEach((p, i) => {
-    creds[`P${i + 1}_KEY`] = p.apiKey;
-    creds[`P${i + 1}_SECRET`] = p.apiSecret;
-  });
-  return baseEnv({
-    ...db.env,
-    ...creds,
-    RUNSIGNUP_BASE_URL: s.baseUrl,
-    OPS_NOW: when.toISOString(),
-    RUNSIGNUP_PAGE_SIZE: '100',
-    DISCOVER_DAYS_BACK: '30',
-    ...extra,
-  });
-}
+const envFor = runSignUpEnv;
 
 /** The sim, its partners in the database, every event discovered and backfilled at NOW; the first event to start, with 150+ participants. */
 async function discovered(db: TestDatabase) {
@@ -44,10 +29,7 @@ async function discovered(db: TestDatabase) {
   sims.push(s);
   const first = [...s.events()].filter((e) => e.startTime > NOW).sort((a, b) => a.startTime.getTime() - b.startTime.getTime())[0]!;
   s.addParticipants(first.eventId, 150);
-  await db.use(async (k) => {
-    for (const [i, p] of s.partners.entries())
-      await addPartner(k, { name: p.name, provider: 'runsignup', keyEnv: `P${i + 1}_KEY`, secretEnv: `P${i + 1}_SECRET` }, NOW);
-  });
+  await addSimPartners(db, s, NOW);
   const r = await runOps(['discover-events', '--json'], envFor(db, s, NOW));
   assert.equal(r.code, 0, r.stderr);
   return { s, event: first, due: new Date(first.startTime.getTime() + 2 * 60 * MIN + MIN) };
