@@ -19,6 +19,7 @@ import { MAX_BATCH_EVENTS } from '../server/app.js';
 import { KeyRateLimit } from '../server/rate-limit.js';
 import { RawBuffer } from '../server/raw-buffer.js';
 import { serveSettings } from '../server/settings.js';
+import type { StartTask } from '../server/task-starter.js';
 import { WriteKeys } from '../server/write-keys.js';
 import { createOutput, reportError, type GlobalFlags } from './context.js';
 import type { Output } from '../core/output.js';
@@ -66,6 +67,14 @@ async function processingRunner(handle: DatabaseHandle, output: Output, scope: S
   };
 }
 
+/** How the admin endpoints start runs: their own processes on Postgres, inside this one on the embedded database. */
+async function taskStarter(handle: DatabaseHandle, output: Output, scope: SignalScope): Promise<StartTask & { idle?(): Promise<void> }> {
+  const { inProcessStarter, processStarter } = await import('../server/task-starter.js');
+  if (handle.kind === 'postgres') return processStarter();
+  const { createRunStore } = await import('../db/run-store.js');
+  return inProcessStarter({ ...createRunStore(handle), close: async () => {} }, output, scope);
+}
+
 export async function serveCommand(flags: GlobalFlags, options: ServeOptions): Promise<number> {
   const output = createOutput(flags);
   const log = output.log.child({ task: 'serve' });
@@ -81,12 +90,13 @@ export async function serveCommand(flags: GlobalFlags, options: ServeOptions): P
     const db = handle.db;
     if (handle.kind === 'embedded') {
       log.warn(
-        'embedded database: this server is the only process that can open it (other ops commands wait until it stops); background process-tracking runs inside it. Use DATABASE_URL (Postgres) in production.',
+        'embedded database: this server is the only process that can open it (other ops commands wait until it stops); background process-tracking and the tasks started by the admin endpoints run inside it, one at a time. Use DATABASE_URL (Postgres) in production.',
         { data_dir: handle.location },
       );
     }
     const buffer = new RawBuffer(db, { flushRows: config.flushRows, flushMs: config.flushMs, concurrency: config.flushConcurrency }, log);
     const processing = config.processing ? new BackgroundProcessing(await processingRunner(handle, output, scope), config.processDebounceMs, log) : undefined;
+    const startTask = await taskStarter(handle, output, scope);
     const { buildApp } = await import('../server/app.js');
     const { pendingMigrations } = await import('../db/migrations.js');
     const { sql } = await import('kysely');
@@ -97,6 +107,7 @@ export async function serveCommand(flags: GlobalFlags, options: ServeOptions): P
       rateLimit: new KeyRateLimit(config.keyRate, MAX_BATCH_EVENTS),
       buffer,
       processing,
+      startTask,
       corsOrigins: config.corsOrigins,
       log,
       notReady: async () => {
@@ -123,6 +134,7 @@ export async function serveCommand(flags: GlobalFlags, options: ServeOptions): P
     await buffer.drain();
     log.debug('buffer drained');
     await processing?.stop();
+    await startTask.idle?.();
     const cpu = process.cpuUsage();
     log.info('stopped', { ...buffer.totals, background_runs: processing?.totals.runs ?? 0, cpu_ms: Math.round((cpu.user + cpu.system) / 1000) });
     return ExitCode.ok;

@@ -1,8 +1,7 @@
 /** `ops tracking-status`: the tracking pipeline at a glance (the old dashboard endpoint's figures). */
 import { ExitCode } from '../core/errors.js';
 import type { Output } from '../core/output.js';
-import { listRuns } from '../db/queries/task-logs.js';
-import { trackingCounts } from '../db/queries/tracking-status.js';
+import { recentTrackingRuns, trackingSummary } from '../tasks/tracking/status-summary.js';
 import { createOutput, type GlobalFlags } from './context.js';
 import { withStorage } from './storage.js';
 import { ago, colorStatus, formatDuration, formatStats } from './summary.js';
@@ -26,17 +25,13 @@ export async function trackingStatusCommand(flags: GlobalFlags): Promise<number>
     output,
     async ({ db }) =>
       withTrackingSchema(output, async () => {
-        const counts = await trackingCounts(db);
-        const runs = await listRuns(db, { task: 'process-tracking', limit: 5 });
-        const now = Date.now();
-        const lagSeconds = counts.oldest_pending_received_at ? Math.max(0, Math.round((now - counts.oldest_pending_received_at.getTime()) / 1000)) : 0;
-        const completion = counts.raw === 0 ? 1 : (counts.raw - counts.pending) / counts.raw;
-        const summary = { ...counts, lag_seconds: lagSeconds, completion_rate: Math.round(completion * 10_000) / 10_000 };
+        const summary = await trackingSummary(db);
+        const counts = summary;
+        const runs = await recentTrackingRuns(db, 5);
+        const lagSeconds = summary.lag_seconds;
+        const completion = summary.completion_rate;
         if (flags.json) {
-          output.printJson({
-            ...summary,
-            last_runs: runs.map((r) => ({ run_id: r.run_id, status: r.status, started_at: r.started_at, duration_ms: r.duration_ms, stats: r.stats })),
-          });
+          output.printJson({ ...summary, last_runs: runs });
           return ExitCode.ok;
         }
         const c = output.color;

@@ -12,15 +12,20 @@ import type { Database } from '../db/schema.js';
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const STATUSES = ['running', 'success', 'partial', 'failed', 'skipped', 'interrupted'];
 
-export function adminRoutes(app: FastifyInstance, db: Kysely<Database>, adminToken: string | undefined): void {
+export type AdminGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+/** A preHandler: 401 unless the request carries the admin token (Bearer). */
+export function adminGuard(adminToken: string | undefined): AdminGuard {
   const expected = adminToken ? digest(adminToken) : undefined;
-  const guard = async (request: FastifyRequest, reply: FastifyReply) => {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
     if (!expected) return reply.code(401).send({ success: false, error: 'the admin endpoints are off: set OPS_ADMIN_TOKEN' });
     const [scheme, token = ''] = (request.headers.authorization ?? '').split(/\s+/, 2);
     if (!/^bearer$/i.test(scheme) || !timingSafeEqual(digest(token), expected))
       return reply.code(401).send({ success: false, error: 'admin token required (Bearer)' });
   };
+}
 
+export function adminRoutes(app: FastifyInstance, db: Kysely<Database>, guard: AdminGuard): void {
   app.get('/api/v1/status', { preHandler: guard }, async () => {
     const [tasks, running] = await Promise.all([latestPerTask(db), listRuns(db, { status: 'running', limit: 100 })]);
     return { tasks, running: running.map((r) => ({ task: r.task, run_id: r.run_id, started_at: r.started_at, host: r.host, pid: r.pid })) };

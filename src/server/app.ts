@@ -9,7 +9,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Kysely } from 'kysely';
 import type { Logger } from '../core/log.js';
 import type { Database } from '../db/schema.js';
-import { adminRoutes } from './admin.js';
+import { adminGuard, adminRoutes } from './admin.js';
+import { operationsRoutes } from './operations.js';
+import type { StartTask } from './task-starter.js';
 import { storable } from '../tasks/track-ingest.js';
 import type { RawRow } from '../db/queries/tracking-raw.js';
 import type { BackgroundProcessing } from './background-processing.js';
@@ -29,6 +31,8 @@ export interface AppDeps {
   rateLimit: KeyRateLimit;
   buffer: RawBuffer;
   processing?: BackgroundProcessing;
+  /** Starts a task run on request (the admin trigger endpoints). */
+  startTask?: StartTask;
   corsOrigins: string[];
   log: Logger;
   /** null when ready, else why not. */
@@ -140,7 +144,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const path of ['/api/v1/batch', '/api/v1/b']) app.post(path, ingest({ dialect: 'segment' }));
   for (const single of ['t', 'p', 'i', 's', 'g', 'a']) app.post(`/api/v1/${single}`, ingest({ dialect: 'segment', single }));
 
-  adminRoutes(app, deps.db, deps.adminToken);
+  const guard = adminGuard(deps.adminToken);
+  adminRoutes(app, deps.db, guard);
+  operationsRoutes(app, { db: deps.db, guard, startTask: deps.startTask });
 
   // analytics.js asks its settings first (cdnURL = this server + /api): where to send, and that everything is enabled.
   app.get('/api/v1/projects/:writeKey/settings', async (request: FastifyRequest<{ Params: { writeKey: string } }>, reply) => {
