@@ -44,12 +44,18 @@ export interface AirtablePage {
 /** Airtable's own maximum of records in one PATCH. */
 export const PATCH_MAX_RECORDS = 10;
 const PAGE_SIZE = 100;
-/** Airtable's window. */
-const WINDOW_MS = 1000;
+/**
+ * Airtable's window is a second, counted at its end: a request's slot is held
+ * a little longer, so that jitter between us and the server (a request sent
+ * on time but counted late) never puts a sixth one in its second.
+ */
+const WINDOW_MS = 1100;
 
 interface BaseLimiter {
   throttle: <T>(fn: () => Promise<T>) => Promise<T>;
   gate: PauseGate;
+  /** Resolves once no call holds a slot: the window of the last calls has passed. */
+  settled: () => Promise<void>;
 }
 
 /** One per base for the whole process: the steps of one run share it. */
@@ -68,7 +74,10 @@ function limiterFor(config: AirtableConfig): BaseLimiter {
           await new Promise((r) => setTimeout(r, WINDOW_MS));
         });
       });
-    limiter = { throttle, gate: new PauseGate() };
+    const settled = async () => {
+      while (slots.activeCount + slots.pendingCount > 0) await new Promise((r) => setTimeout(r, 50));
+    };
+    limiter = { throttle, gate: new PauseGate(), settled };
     limiters.set(key, limiter);
   }
   return limiter;
@@ -126,6 +135,15 @@ export class AirtableClient {
   }
 
   /** One page of the view (100 records); `offset` from the previous page. */
+  /**
+   * Waits until the window of this process's last calls has passed. The limit
+   * is per process: a task calls this before it ends, so that an ops process
+   * started right after it cannot put a sixth call in Airtable's second.
+   */
+  async settled(): Promise<void> {
+    await this.limiter.settled();
+  }
+
   async page(offset: string | undefined, signal?: AbortSignal): Promise<AirtablePage> {
     const params: Record<string, string | number> = { view: this.config.viewId, pageSize: PAGE_SIZE };
     if (offset) params.offset = offset;

@@ -94,6 +94,7 @@ export const airtableSync = defineTask({
       ctx.log.info('Airtable page synced', { page: counts.pages, records: page.records.length });
       offset = page.offset;
     } while (offset);
+    await airtable.settled();
     return { ...counts, failed: ctx.failureCount };
   },
 });

@@ -63,7 +63,8 @@ export const reconcileEvent = defineEventTask({
     };
     let outcome: Awaited<ReturnType<typeof syncEvent>>;
     try {
-      outcome = await syncEvent(deps, session.client(), claimed, { full: true });
+      const api = session.client();
+      outcome = await syncEvent(deps, api, claimed, { full: true, reserve: (calls) => session.reserve(api, calls) });
     } finally {
       await releaseLease(db, event.event_id, owner).catch(() => {});
     }

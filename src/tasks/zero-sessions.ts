@@ -105,6 +105,7 @@ export const zeroSessions = defineTask({
       }
       ctx.progress.update({ done: Math.min(i + PATCH_MAX_RECORDS, zero.length), total: zero.length, noun: 'URL' });
     }
+    await airtable.settled();
     return { ...stats, failed: ctx.failureCount };
   },
 });

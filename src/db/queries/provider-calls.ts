@@ -26,11 +26,11 @@ export interface CallTaken {
 }
 
 /**
- * Takes one call from the credential's budget of `perHour` calls in any rolling
- * hour, or refuses. Serialised per credential by a transaction-scoped advisory
+ * Takes `count` calls (one by default) from the credential's budget of
+ * `perHour` calls in any rolling hour, all or none, or refuses. Serialised per credential by a transaction-scoped advisory
  * lock, so two processes never both take the last call.
  */
-export async function takeProviderCall(db: Db, credential: string, now: Date, perHour: number): Promise<CallTaken> {
+export async function takeProviderCall(db: Db, credential: string, now: Date, perHour: number, count = 1): Promise<CallTaken> {
   return db.transaction().execute(async (tx) => {
     await sql`select pg_advisory_xact_lock(${BUDGET_LOCK_CLASS}::int, hashtext(${credential}))`.execute(tx);
     const since = new Date(now.getTime() - HOUR_MS);
@@ -38,11 +38,14 @@ export async function takeProviderCall(db: Db, credential: string, now: Date, pe
       select count(*)::int as used, min(called_at) as oldest
       from provider_calls where credential = ${credential} and called_at > ${since}`.execute(tx);
     const used = rows[0]?.used ?? 0;
-    if (used >= perHour) {
+    if (used + count > perHour) {
       const oldest = rows[0]?.oldest ? new Date(rows[0].oldest) : now;
       return { taken: false, used, freeAt: new Date(oldest.getTime() + HOUR_MS) };
     }
-    await tx.insertInto('provider_calls').values({ credential, called_at: now }).execute();
+    await tx
+      .insertInto('provider_calls')
+      .values(Array.from({ length: count }, () => ({ credential, called_at: now })))
+      .execute();
     return { taken: true, used };
   });
 }

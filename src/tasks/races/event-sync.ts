@@ -43,7 +43,13 @@ export interface EventSyncOutcome {
   error?: string;
 }
 
-export async function syncEvent(deps: EventSyncDeps, api: RunSignUpApi, event: EventState, options: { full?: boolean } = {}): Promise<EventSyncOutcome> {
+export interface SyncOptions {
+  full?: boolean;
+  /** Takes the calls the sync cannot do without from the budget before its first call (PartnerSession.reserve). */
+  reserve?: (calls: number) => Promise<void>;
+}
+
+export async function syncEvent(deps: EventSyncDeps, api: RunSignUpApi, event: EventState, options: SyncOptions = {}): Promise<EventSyncOutcome> {
   const kind: SyncKind = options.full || event.backfill_status !== 'complete' ? 'full_sync' : 'incremental';
   const outcome: EventSyncOutcome = { eventId: event.event_id, kind, status: 'completed', upserted: 0, removed: 0, rejected: 0, calls: 0, pages: 0 };
   const startedAt = deps.now();
@@ -57,6 +63,8 @@ export async function syncEvent(deps: EventSyncDeps, api: RunSignUpApi, event: E
   });
   let bookmarkAfter: Date | null = null;
   try {
+    // An incremental sync always asks twice (participants, removals); a backfill at least once.
+    await options.reserve?.(kind === 'incremental' ? 2 : 1);
     if (kind === 'full_sync') bookmarkAfter = await backfill(deps, api, event, outcome, historyId, Boolean(options.full));
     else bookmarkAfter = await incremental(deps, api, event, outcome, historyId, startedAt);
   } catch (err) {

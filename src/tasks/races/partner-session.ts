@@ -37,6 +37,8 @@ export class PartnerSession {
   private readonly credential: string;
   private readonly holderPrefix = randomUUID();
   private calls = 0;
+  /** Calls taken from the budget ahead of a client's first calls (reserve). */
+  private readonly prepaid = new WeakMap<RunSignUpApi, number>();
 
   private constructor(
     readonly partner: PartnerRow,
@@ -58,14 +60,14 @@ export class PartnerSession {
   /** A client of its own per event sync (so that its call count is that sync's), sharing the budget and the slow-down. */
   client(): RunSignUpApi {
     const { config, log } = this.deps;
-    return new RunSignUpApi({
+    const api: RunSignUpApi = new RunSignUpApi({
       baseUrl: config.baseUrl,
       credentials: { apiKey: this.apiKey, apiSecret: this.apiSecret },
       label: `RunSignUp (${this.partner.name})`,
       timeoutMs: config.timeoutSeconds * 1000,
       attempts: config.attempts,
       maxInFlight: EVENTS_IN_FLIGHT_PER_PARTNER,
-      beforeCall: (signal) => this.beforeCall(signal),
+      beforeCall: (signal) => this.beforeCall(api, signal),
       callSlot: (signal) => this.callSlot(signal),
       onThrottle: (waitMs) => {
         this.pausedUntil = Math.max(this.pausedUntil, Date.now() + waitMs);
@@ -73,6 +75,18 @@ export class PartnerSession {
       },
       log,
     });
+    return api;
+  }
+
+  /**
+   * Takes the calls a sync cannot do without from the budget at once, before
+   * its first call (an incremental sync: its participants and its removals),
+   * so that syncs started side by side in several processes do not each spend
+   * a call and then all stop short; the client's first calls use them.
+   */
+  async reserve(api: RunSignUpApi, calls: number): Promise<void> {
+    await this.takeCalls(calls);
+    this.prepaid.set(api, (this.prepaid.get(api) ?? 0) + calls);
   }
 
   async pruneLedger(): Promise<void> {
@@ -95,13 +109,22 @@ export class PartnerSession {
     }
   }
 
-  /** Before every call: wait out a throttle another call of this partner met, then take one call from the budget. */
-  private async beforeCall(signal?: AbortSignal): Promise<void> {
-    if (this.exhausted) throw this.exhausted;
+  /** Before every call: wait out a throttle another call of this partner met, then take one call from the budget (or a reserved one). */
+  private async beforeCall(api: RunSignUpApi, signal?: AbortSignal): Promise<void> {
     const wait = this.pausedUntil - Date.now();
     if (wait > 0) await sleep(wait, signal);
+    const prepaid = this.prepaid.get(api) ?? 0;
+    if (prepaid > 0) {
+      this.prepaid.set(api, prepaid - 1);
+      return;
+    }
+    await this.takeCalls(1);
+  }
+
+  private async takeCalls(count: number): Promise<void> {
+    if (this.exhausted) throw this.exhausted;
     const { config, db, now } = this.deps;
-    const taken = await takeProviderCall(db, this.credential, now(), config.callsPerHour);
+    const taken = await takeProviderCall(db, this.credential, now(), config.callsPerHour, count);
     if (!taken.taken) {
       this.exhausted = new BudgetExhaustedError(this.partner.name, taken.freeAt, config.callsPerHour);
       throw this.exhausted;

@@ -93,7 +93,8 @@ export async function runEventJobs(deps: SessionDeps, sessions: Map<number, Part
       return deps.onEventDone?.(undefined);
     }
     try {
-      const outcome = await syncEvent(deps, session.client(), claimed, { full: job.full });
+      const api = session.client();
+      const outcome = await syncEvent(deps, api, claimed, { full: job.full, reserve: (calls) => session.reserve(api, calls) });
       addOutcome(totals, outcome);
       if (outcome.status === 'deferred') deferredPartners.add(outcome.error ?? '');
       deps.onEventDone?.(outcome);
