@@ -30,16 +30,17 @@ export async function jobsByKeys(db: Db, keys: string[]) {
   return db.selectFrom('event_jobs').selectAll().where('job_key', 'in', keys).execute();
 }
 
+/** The columns that name a job, as every new ledger row has them. */
+function identity(job: JobKey) {
+  return { job_key: job.key, task: job.task, item_id: job.itemId, environment: job.environment, due_at: job.dueAt };
+}
+
 /** First attempt: the row is created `running`; undefined when another process made it first. */
 export async function claimNewJob(db: Db, job: JobKey, lease: Lease): Promise<number | undefined> {
   const row = await db
     .insertInto('event_jobs')
     .values({
-      job_key: job.key,
-      task: job.task,
-      item_id: job.itemId,
-      environment: job.environment,
-      due_at: job.dueAt,
+      ...identity(job),
       status: 'running',
       attempts: 1,
       lease_owner: lease.owner,
@@ -147,11 +148,7 @@ export async function recordMisfire(db: Db, job: JobKey, reason: string, runId: 
   const r = await db
     .insertInto('event_jobs')
     .values({
-      job_key: job.key,
-      task: job.task,
-      item_id: job.itemId,
-      environment: job.environment,
-      due_at: job.dueAt,
+      ...identity(job),
       status: 'misfired',
       attempts: 0,
       last_error: reason,
