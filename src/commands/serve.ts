@@ -110,6 +110,8 @@ export async function serveCommand(flags: GlobalFlags, options: ServeOptions): P
       startTask,
       corsOrigins: config.corsOrigins,
       log,
+      env: process.env,
+      now: clockStartingAt(runtime.now),
       notReady: async () => {
         try {
           await sql`select 1`.execute(db);

@@ -9,7 +9,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Kysely } from 'kysely';
 import type { Logger } from '../core/log.js';
 import type { Database } from '../db/schema.js';
+import type { Clock } from '../core/clock.js';
 import { adminGuard, adminRoutes } from './admin.js';
+import { dashboardRoutes } from './dashboard/routes.js';
 import { operationsRoutes } from './operations.js';
 import type { StartTask } from './task-starter.js';
 import { storable } from '../tasks/track-ingest.js';
@@ -35,6 +37,10 @@ export interface AppDeps {
   startTask?: StartTask;
   corsOrigins: string[];
   log: Logger;
+  /** The settings the task overview reads (schedules, <NAME>_ENABLED, OPS_TASKS_DIR): the process's own. */
+  env: Record<string, string | undefined>;
+  /** OPS_NOW-aware time for the next-due times. */
+  now: Clock;
   /** null when ready, else why not. */
   notReady(): Promise<string | null>;
 }
@@ -145,7 +151,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const single of ['t', 'p', 'i', 's', 'g', 'a']) app.post(`/api/v1/${single}`, ingest({ dialect: 'segment', single }));
 
   const guard = adminGuard(deps.adminToken);
-  adminRoutes(app, deps.db, guard);
+  adminRoutes(app, { db: deps.db, guard, env: deps.env, now: deps.now });
+  dashboardRoutes(app, { db: deps.db, adminToken: deps.adminToken, env: deps.env, now: deps.now });
   operationsRoutes(app, { db: deps.db, guard, startTask: deps.startTask });
 
   // analytics.js asks its settings first (cdnURL = this server + /api): where to send, and that everything is enabled.

@@ -132,6 +132,12 @@ export interface ListRunsFilter {
   failedOnly?: boolean;
   runId?: string;
   status?: string;
+  /** The steps of a run (sync-and-run, daily-tasks). */
+  parentRunId?: string;
+  /** Runs started at or after. */
+  from?: Date;
+  /** Runs started before. */
+  to?: Date;
 }
 
 export async function listRuns(db: Db, filter: ListRunsFilter) {
@@ -140,5 +146,27 @@ export async function listRuns(db: Db, filter: ListRunsFilter) {
   if (filter.runId) query = query.where('run_id', '=', filter.runId);
   if (filter.failedOnly) query = query.where('status', 'in', ['failed', 'partial', 'interrupted']);
   if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.parentRunId) query = query.where('parent_run_id', '=', filter.parentRunId);
+  if (filter.from) query = query.where('started_at', '>=', filter.from);
+  if (filter.to) query = query.where('started_at', '<', filter.to);
   return query.execute();
+}
+
+/** Finished runs since `from`, oldest first: what a chart of run durations over time draws. */
+export async function runDurations(db: Db, from: Date, limit: number) {
+  return db
+    .selectFrom('task_logs')
+    .select(['task', 'run_id', 'status', 'started_at', 'duration_ms'])
+    .where('started_at', '>=', from)
+    .where('duration_ms', 'is not', null)
+    .orderBy('started_at', 'desc')
+    .limit(limit)
+    .execute()
+    .then((rows) => rows.reverse());
+}
+
+/** The tasks that have runs, for a filter's choices. */
+export async function loggedTaskNames(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('task_logs').select('task').distinct().orderBy('task').execute();
+  return rows.map((r) => r.task);
 }
