@@ -12,6 +12,19 @@ import { QUIET_LLM } from '../src/sandbox/llm-sim.js';
 import { backends } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
 import { serve, type Served } from './helpers/serve.js';
+import { taskFolder } from './helpers/task-folder.js';
+
+/** A team's task with an option and its default: a triggered run takes the default. */
+const TEAM_TASK = `
+import { defineTask } from 'ops';
+export default defineTask({
+  name: 'team-count',
+  summary: 'counts to its option',
+  settings: {},
+  options: { upTo: { type: 'number', description: 'how far', default: 4 } },
+  async run(ctx, options) { return { counted: options.upTo }; },
+});
+`;
 
 const ADMIN = 'operations-admin-token';
 const LOCK_NAMESPACE = 0x6f7073; // src/db/open.ts: the class id of ops's advisory locks
@@ -151,6 +164,29 @@ for (const backend of backends) {
         ['success', 'success'],
       );
       assert.equal((await api.get(`/api/v1/batches/${batches[0].run_id}`)).json.trigger, 'sync-and-run');
+      const stopped = await server.stop();
+      assert.equal(stopped.code, 0, stopped.stderr);
+    });
+
+    test('a task of OPS_TASKS_DIR can be started too (with its options’ defaults); a task that needs input is refused with the reason; GET /cron/status', async () => {
+      const db = await backend.create();
+      const { tasks } = taskFolder({ 'team-count.mjs': TEAM_TASK });
+      const server = await serve(envOf(db.env, { OPS_TASKS_DIR: tasks }));
+      const api = client(server);
+      const started = await api.post('/api/v1/tasks/team-count/run');
+      assert.equal(started.status, 202, JSON.stringify(started.json));
+      assert.equal(started.json.task, 'team-count');
+      const run = await api.finished(started.json.run_id);
+      assert.equal(run.status, 'success');
+      assert.deepEqual(run.stats, { counted: 4 });
+      const ingest = await api.post('/api/v1/tasks/track-ingest/run');
+      assert.equal(ingest.status, 422);
+      assert.match(ingest.json.error, /ops track ingest/);
+      assert.equal((await api.post('/api/v1/tasks/no-such-team-task/run')).status, 404);
+      const status = await api.get('/cron/status');
+      assert.equal(status.status, 200);
+      assert.equal(status.json.tasks.find((t: any) => t.task === 'team-count')?.run_id, started.json.run_id);
+      assert.equal((await api.get('/cron/status', '')).status, 401);
       const stopped = await server.stop();
       assert.equal(stopped.code, 0, stopped.stderr);
     });

@@ -41,12 +41,14 @@ export function adminRoutes(
 ): void {
   const { db, guard } = deps;
   // Every task: its newest run (flat, as before), its last success, when a scheduler next starts it, and the runs going on now.
-  app.get('/api/v1/status', { preHandler: guard }, async () => {
+  // /cron/status: the old center service's path.
+  const status = async () => {
     const overview = await taskOverview(db, deps.env, deps.now());
     const tasks = overview.tasks.map(({ last_run, ...t }) => ({ ...t, ...(last_run ?? { run_id: null, status: null, started_at: null }) }));
     const running = overview.tasks.flatMap((t) => t.running.map((r) => ({ task: t.task, ...r })));
     return { tasks, running, schedule_error: overview.schedule_error, task_errors: overview.task_errors };
-  });
+  };
+  for (const path of ['/api/v1/status', '/cron/status']) app.get(path, { preHandler: guard }, status);
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/api/v1/runs', { preHandler: guard }, async (request, reply) => {
     const { task, status } = request.query;

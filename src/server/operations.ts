@@ -39,7 +39,8 @@ export function operationsRoutes(app: FastifyInstance, deps: OperationsDeps): vo
   });
 
   const start = async (name: string, reply: FastifyReply) => {
-    if (!triggerable(name)) return reply.code(404).send({ success: false, error: `no task ${name} (see ops tasks)` });
+    const allowed = await triggerable(name);
+    if (!allowed.ok) return reply.code(allowed.status).send({ success: false, error: allowed.why });
     if (!deps.startTask) return reply.code(503).send({ success: false, error: 'this server does not start runs' });
     try {
       const started = await deps.startTask(name);

@@ -14,7 +14,8 @@ import type { Output } from '../core/output.js';
 import { prepare, runTask, type RunStore } from '../core/runner.js';
 import type { SignalScope } from '../core/signals.js';
 import type { TaskDefinition } from '../core/task.js';
-import { taskLoaders } from '../tasks/registry.js';
+import { parseTaskFlags } from '../core/task-flags.js';
+import { allTasks, taskLoaders } from '../tasks/registry.js';
 
 /** A run that started, or why it did not: another run holds its lock. */
 export type Started = { runId: string; task: string } | { holder: string };
@@ -23,8 +24,25 @@ export type StartTask = (name: string) => Promise<Started>;
 /** The run could not start at all (a bad setting, a task that needs arguments): a person must fix something. */
 export class StartFailed extends Error {}
 
-/** The tasks a request may start: every built-in task, and the sync-and-run command (sync-centers, then run-batch). */
-export const triggerable = (name: string) => name === 'sync-and-run' || Object.hasOwn(taskLoaders, name);
+/** Tasks that cannot run from a request, and what to use instead. */
+const NEEDS_INPUT: Record<string, string> = {
+  'track-ingest': 'it reads NDJSON from a file or stdin: use ops track ingest, or the ingest endpoints',
+};
+
+/**
+ * Whether a request may start `name`: every built-in task but those that need
+ * input, the sync-and-run command (sync-centers, then run-batch), and the
+ * tasks of OPS_TASKS_DIR (with their options' defaults).
+ */
+export async function triggerable(
+  name: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<{ ok: true } | { ok: false; status: 404 | 422; why: string }> {
+  if (Object.hasOwn(NEEDS_INPUT, name)) return { ok: false, status: 422, why: `${name} cannot be started here: ${NEEDS_INPUT[name]}` };
+  if (name === 'sync-and-run' || Object.hasOwn(taskLoaders, name)) return { ok: true };
+  if (env.OPS_TASKS_DIR?.trim() && (await allTasks(env)).tasks.some((t) => t.task.name === name)) return { ok: true };
+  return { ok: false, status: 404, why: `no task ${name} (see ops tasks)` };
+}
 
 interface LogRecord {
   msg?: string;
@@ -78,7 +96,12 @@ export function processStarter(): StartTask {
 
 /** What `ops <name>` runs: one task, or sync-and-run's two with the options its command gives them. */
 async function callsOf(name: string): Promise<Array<{ task: TaskDefinition<any, any, any>; options: Record<string, unknown> }>> {
-  if (name !== 'sync-and-run') return [{ task: await taskLoaders[name]!(), options: {} }];
+  if (name !== 'sync-and-run' && Object.hasOwn(taskLoaders, name)) return [{ task: await taskLoaders[name]!(), options: {} }];
+  if (name !== 'sync-and-run') {
+    const entry = (await allTasks(process.env)).tasks.find((t) => t.task.name === name);
+    if (!entry) throw new Error(`no task ${name}`);
+    return [{ task: entry.task, options: parseTaskFlags(entry.task, []) }];
+  }
   const [syncCenters, runBatch] = await Promise.all([taskLoaders['sync-centers']!(), taskLoaders['run-batch']!()]);
   return [
     { task: syncCenters, options: { deactivateMissing: false, dryRun: false } },
@@ -96,7 +119,12 @@ export function inProcessStarter(store: RunStore<any>, output: Output, scope: Si
   const start = async (name: string): Promise<Started> => {
     if (current)
       return { holder: `${current.task} run ${current.runId ?? '(starting)'}: on the embedded database the server runs one triggered task at a time` };
-    const calls = await callsOf(name);
+    let calls: Awaited<ReturnType<typeof callsOf>>;
+    try {
+      calls = await callsOf(name);
+    } catch (err) {
+      throw new StartFailed(errorMessage(err));
+    }
     // Every task's settings before any of them starts, as the command does: a bad one is a StartFailed.
     let prepared: ReturnType<typeof prepare>[];
     try {
