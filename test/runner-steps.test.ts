@@ -1,7 +1,8 @@
 /** The runner's steps (ctx.runStep): a run of its own per step, linked to the parent; missing settings skip a step, malformed ones stop all. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { prepare, runTask, type RunEnd, type RunStart, type RunStore } from '../src/core/runner.js';
+import { prepare, runTask } from '../src/core/runner.js';
+import type { RunEnd, RunStart, RunStore } from '../src/core/run-record.js';
 import { defineTask, type TaskDefinition } from '../src/core/task.js';
 import { settings } from '../src/core/config.js';
 import { ConfigError, OpsError } from '../src/core/errors.js';

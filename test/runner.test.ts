@@ -1,7 +1,8 @@
 /** The runner around a task, on an in-memory store: statuses, failures, locks, stale rows, signals. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { prepare, runTask, type RunEnd, type RunStart, type RunStore } from '../src/core/runner.js';
+import { prepare, runTask } from '../src/core/runner.js';
+import type { RunEnd, RunStart, RunStore } from '../src/core/run-record.js';
 import { defineTask } from '../src/core/task.js';
 import { settings } from '../src/core/config.js';
 import { ConfigError, OpsError, throwIfAborted } from '../src/core/errors.js';

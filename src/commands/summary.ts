@@ -1,7 +1,7 @@
 /** The human summary of a run, printed after it ends. */
 import type { ChalkInstance } from 'chalk';
 import prettyMilliseconds from 'pretty-ms';
-import type { RunSummary } from '../core/runner.js';
+import type { RunSummary } from '../core/run-record.js';
 
 const ICON: Record<RunSummary['status'], string> = { success: '✔', partial: '▲', failed: '✖', skipped: '○', interrupted: '■' };
 

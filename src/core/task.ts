@@ -10,7 +10,7 @@ import { ConfigError } from './errors.js';
 import type { Setting, SettingsOf } from './config.js';
 import type { Logger } from './log.js';
 import type { Progress } from './output.js';
-import type { RunSummary } from './runner.js';
+import type { RunSummary } from './run-record.js';
 import type { runtimeSettings } from './runtime-settings.js';
 
 export type Stats = Record<string, unknown>;

@@ -9,7 +9,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import type { RunEnd, RunStart } from '../core/runner.js';
+import type { RunEnd, RunStart } from '../core/run-record.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { recordPendingRun } from './queries/task-logs.js';

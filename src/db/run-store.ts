@@ -1,5 +1,5 @@
 /** The runner's storage (core/runner RunStore) on top of an open database. */
-import type { RunStore } from '../core/runner.js';
+import type { RunStore } from '../core/run-record.js';
 import { migrateToLatest, pendingMigrations } from './migrations.js';
 import type { DatabaseHandle } from './open.js';
 import { writePendingRun } from './pending-runs.js';

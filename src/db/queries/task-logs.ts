@@ -1,6 +1,6 @@
 /** Every statement on task_logs, one function each. */
 import { sql, type Kysely } from 'kysely';
-import type { LockHolder, RunEnd, RunStart } from '../../core/runner.js';
+import type { LockHolder, RunEnd, RunStart } from '../../core/run-record.js';
 import type { Database } from '../schema.js';
 
 type Db = Kysely<Database>;
