@@ -3,52 +3,21 @@
  * task or command module only when it runs, so `ops --help` loads none of
  * pg, PGlite, Kysely or openai.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from './core/errors.js';
 import { loadDotEnv } from './core/config.js';
 import { VERSION } from './core/version.js';
 import type { GlobalFlags } from './commands/context.js';
-
-function example(...lines: string[]): string {
-  return `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-}
-
-function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer.');
-  return Number(value);
-}
-
-function port(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65_535) throw new InvalidArgumentError('expected a port from 0 to 65535.');
-  return Number(value);
-}
-
-function share(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a number from 0 to 1.');
-  return n;
-}
-
-function milliseconds(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 600_000) throw new InvalidArgumentError('expected milliseconds from 0 to 600000.');
-  return n;
-}
-
-function batchOptions(opts: Record<string, unknown>) {
-  return {
-    centers: opts.centers as string[] | undefined,
-    limit: opts.limit as number | undefined,
-    concurrency: opts.concurrency as number | undefined,
-    resume: opts.resume as string | undefined,
-    dryRun: Boolean(opts.dryRun),
-  };
-}
+import { registerCatalogueCommands } from './cli/catalogue-commands.js';
+import { batchOptions, example, milliseconds, positiveInt, share } from './cli/flags.js';
+import { registerRaceCommands } from './cli/race-commands.js';
+import { registerServeCommands, registerTrackingCommands } from './cli/tracking-commands.js';
 
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('ops');
   const globals = (): GlobalFlags => program.opts<GlobalFlags>();
   const done = (code: number) => setExitCode(code);
+  const wiring = { program, globals, done };
 
   program
     .version(VERSION, '-V, --version')
@@ -129,248 +98,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       );
     });
 
-  // Race events of timing partners (issue: partners, discover-events, sync-event, sync-status).
-  const partners = program.command('partners').description('timing partners whose races are discovered and synced (their secrets stay in variables)');
-  partners
-    .command('add')
-    .description('add a partner: the NAMES of the variables that hold its key and secret, never the values')
-    .requiredOption('--name <name>', 'a name for people ("Acme Timing")')
-    .addOption(new Option('--provider <provider>', 'the race provider').choices(['runsignup']).default('runsignup'))
-    .requiredOption('--key-env <VAR>', 'the variable that holds the API key')
-    .requiredOption('--secret-env <VAR>', 'the variable that holds the API secret')
-    .addHelpText('after', example('ops partners add --name "Acme Timing" --provider runsignup --key-env ACME_KEY --secret-env ACME_SECRET'))
-    .action(async (opts) => {
-      const { partnersAddCommand } = await import('./commands/partners.js');
-      done(await partnersAddCommand(globals(), { name: opts.name, provider: opts.provider, keyEnv: opts.keyEnv, secretEnv: opts.secretEnv }));
-    });
-  partners
-    .command('list')
-    .description('every partner, enabled or not, and whether its variables are set here (never their values)')
-    .addHelpText('after', example('ops partners list', 'ops partners list --json'))
-    .action(async () => {
-      const { partnersListCommand } = await import('./commands/partners.js');
-      done(await partnersListCommand(globals()));
-    });
-  for (const [verb, enabled] of [
-    ['enable', true],
-    ['disable', false],
-  ] as const) {
-    partners
-      .command(verb)
-      .description(
-        `${verb} a partner: ${enabled ? 'its races are discovered and synced again' : 'its races are neither discovered nor synced; nothing is deleted'}`,
-      )
-      .argument('<name>', 'the partner (ops partners list)')
-      .addHelpText('after', example(`ops partners ${verb} "Acme Timing"`))
-      .action(async (name: string) => {
-        const { partnersEnableCommand } = await import('./commands/partners.js');
-        done(await partnersEnableCommand(globals(), name, enabled));
-      });
-  }
+  registerRaceCommands(wiring);
+  registerTrackingCommands(wiring);
+  registerCatalogueCommands(wiring);
+  registerServeCommands(wiring);
 
-  program
-    .command('discover-events')
-    .description("list every enabled partner's races and events; new events get a full backfill (resumed if interrupted)")
-    .option('--partner <name>', 'only this partner')
-    .addHelpText('after', example('ops discover-events', 'ops discover-events --partner "Acme Timing" --json'))
-    .action(async (opts) => {
-      const [{ runTasks }, { discoverEvents }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/discover-events.js')]);
-      done(await runTasks([{ task: discoverEvents, options: { partner: opts.partner } }], globals()));
-    });
-
-  program
-    .command('sync-event')
-    .description('sync the participants of every due event by proximity to its start (or one event); --plan shows what is due')
-    .addOption(new Option('--event <id>', 'this event now, due or not').argParser(positiveInt))
-    .option('--full', 'with --event: a complete re-sync (registrations no longer listed are marked removed)')
-    .option('--plan', 'what is due now, by tier, and why; calls nothing, changes nothing')
-    .addHelpText('after', example('ops sync-event', 'ops sync-event --plan', 'ops sync-event --event 67890 --full'))
-    .action(async (opts) => {
-      if (opts.plan) {
-        const { syncPlanCommand } = await import('./commands/sync-status.js');
-        return done(await syncPlanCommand(globals()));
-      }
-      if (opts.full && opts.event === undefined)
-        throw new CommanderError(ExitCode.usage, 'ops.fullNeedsEvent', 'error: --full needs --event ID\n(run with --help for usage)');
-      const [{ runTasks }, { syncEvent }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/sync-event.js')]);
-      done(await runTasks([{ task: syncEvent, options: { event: opts.event, full: Boolean(opts.full) } }], globals()));
-    });
-
-  program
-    .command('sync-status')
-    .description('per event: tier, last sync, next due time, participant counts, bookmark')
-    .addOption(new Option('--event <id>', 'one event, with its recent syncs').argParser(positiveInt))
-    .addHelpText('after', example('ops sync-status', 'ops sync-status --event 67890', 'ops sync-status --json'))
-    .action(async (opts) => {
-      const { syncStatusCommand } = await import('./commands/sync-status.js');
-      done(await syncStatusCommand(globals(), { event: opts.event }));
-    });
-
-  // Site tracking (issue 15): ingest, the pipeline, its status and its quarantine.
-  const sinceDate = (v: string): Date => {
-    const d = new Date(v);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected a date (2026-11-01) or an ISO time.');
-    return d;
-  };
-  program
-    .command('track')
-    .description('site tracking events: ingest')
-    .command('ingest')
-    .description('load NDJSON tracking events (one JSON object a line) into raw.events')
-    .argument('<file>', 'an NDJSON file, or - for stdin')
-    .addHelpText('after', example('ops track ingest events.ndjson', 'zcat events.ndjson.gz | ops track ingest -'))
-    .action(async (file: string) => {
-      const [{ runTasks }, { trackIngest }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/track-ingest.js')]);
-      done(await runTasks([{ task: trackIngest, options: { file } }], globals()));
-    });
-  program
-    .command('process-tracking')
-    .description('move tracking events raw → staging → business, only when work exists')
-    .option('--reprocess', 'rebuild the business facts from staging')
-    .addOption(new Option('--since <date>', 'with --reprocess: from this date on (default: everything)').argParser(sinceDate))
-    .addHelpText('after', example('ops process-tracking', 'ops process-tracking --reprocess --since 2026-11-01'))
-    .action(async (opts) => {
-      if (opts.since && !opts.reprocess)
-        throw new CommanderError(ExitCode.usage, 'ops.sinceWithoutReprocess', 'error: --since goes with --reprocess\n(run with --help for usage)');
-      const [{ runTasks }, { processTracking }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/process-tracking.js')]);
-      done(await runTasks([{ task: processTracking, options: { reprocess: Boolean(opts.reprocess), since: opts.since } }], globals()));
-    });
-  program
-    .command('tracking-status')
-    .description('the tracking pipeline at a glance: raw, staged, duplicates, quarantined, business, lag, last runs')
-    .addHelpText('after', example('ops tracking-status', 'ops tracking-status --json'))
-    .action(async () => {
-      const { trackingStatusCommand } = await import('./commands/tracking-status.js');
-      done(await trackingStatusCommand(globals()));
-    });
-  program
-    .command('tracking-quarantine')
-    .description('quarantined tracking events with their reasons; --replay validates them again')
-    .option('--reason <reason>', 'only this reason (see the README for the list)')
-    .addOption(new Option('--limit <n>', 'at most this many (listed, or replayed)').argParser(positiveInt))
-    .option('--replay', 'validate again with this version; stage the events that now pass')
-    .addHelpText('after', example('ops tracking-quarantine --reason invalid_time --limit 5', 'ops tracking-quarantine --replay --json'))
-    .action(async (opts) => {
-      const { trackingQuarantineCommand } = await import('./commands/tracking-quarantine.js');
-      done(await trackingQuarantineCommand(globals(), { reason: opts.reason, limit: opts.limit, replay: Boolean(opts.replay) }));
-    });
-
-  // URL catalogue (issue 16): daily-tasks and its steps.
-  program
-    .command('daily-tasks')
-    .description('airtable-sync → crawler-check → zero-sessions → catalogue; each step its own run; a failing step does not stop the next')
-    .option('--auto-update', 'zero-sessions pauses without asking (what a scheduler wants)')
-    .addOption(new Option('--days <n>', 'zero-sessions: days of sessions to look at').default(30).argParser(positiveInt))
-    .addOption(new Option('--count <n>', 'catalogue: at most this many').argParser(positiveInt))
-    .option('--dry-run', 'every step reads, none writes')
-    .addHelpText('after', example('ops daily-tasks --auto-update', 'ops daily-tasks --json'))
-    .action(async (opts) => {
-      const [{ runTasks }, { dailyTasks }, { terminalConfirm }] = await Promise.all([
-        import('./commands/run-tasks.js'),
-        import('./tasks/daily-tasks.js'),
-        import('./commands/confirm.js'),
-      ]);
-      const options = { autoUpdate: Boolean(opts.autoUpdate), days: opts.days, count: opts.count, dryRun: Boolean(opts.dryRun), confirm: terminalConfirm() };
-      done(await runTasks([{ task: dailyTasks, options }], globals()));
-    });
-
-  program
-    .command('airtable-sync')
-    .description('insert new URLs from the Airtable view into the catalogue; apply page_status changes')
-    .option('--dry-run', 'read Airtable, write nothing')
-    .addHelpText('after', example('ops airtable-sync', 'ops airtable-sync --json'))
-    .action(async (opts) => {
-      const [{ runTasks }, { airtableSync }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/airtable-sync.js')]);
-      done(await runTasks([{ task: airtableSync, options: { dryRun: Boolean(opts.dryRun) } }], globals()));
-    });
-  program
-    .command('crawler-check')
-    .description('refresh status codes of URLs the crawler saw change; mark them for cataloguing again')
-    .option('--dry-run', 'ask the crawler, write nothing')
-    .addHelpText('after', example('ops crawler-check', 'ops crawler-check --json'))
-    .action(async (opts) => {
-      const [{ runTasks }, { crawlerCheck }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/crawler-check.js')]);
-      done(await runTasks([{ task: crawlerCheck, options: { dryRun: Boolean(opts.dryRun) } }], globals()));
-    });
-  program
-    .command('zero-sessions')
-    .description('pause in Airtable the active URLs with zero sessions over the last N days (BigQuery)')
-    .option('--auto-update', 'pause without asking (for a scheduler)')
-    .option('--cache', 'use the last stored BigQuery result instead of querying')
-    .addOption(new Option('--days <n>', 'days of sessions to look at').default(30).argParser(positiveInt))
-    .option('--dry-run', 'report what would be paused, change nothing')
-    .addHelpText('after', example('ops zero-sessions', 'ops zero-sessions --auto-update --days 30', 'ops zero-sessions --cache'))
-    .action(async (opts) => {
-      const [{ runTasks }, { zeroSessions }, { terminalConfirm }] = await Promise.all([
-        import('./commands/run-tasks.js'),
-        import('./tasks/zero-sessions.js'),
-        import('./commands/confirm.js'),
-      ]);
-      const options = { autoUpdate: Boolean(opts.autoUpdate), cache: Boolean(opts.cache), days: opts.days, dryRun: Boolean(opts.dryRun) };
-      done(await runTasks([{ task: zeroSessions, options: { ...options, confirm: terminalConfirm() } }], globals()));
-    });
-  program
-    .command('catalogue')
-    .description('fetch every waiting URL (status 0 or 200) through ScrapingBee and catalogue it with the LLM')
-    .addOption(new Option('--count <n>', 'catalogue this many, then stop').argParser(positiveInt))
-    .option('--url <url>', 'only this URL')
-    .addOption(new Option('--concurrency <n>', 'URLs at once (default CATALOGUE_CONCURRENCY, 5)').argParser(positiveInt))
-    .option('--dry-run', 'list what would be catalogued; call nothing')
-    .addHelpText('after', example('ops catalogue', 'ops catalogue --count 10', 'ops catalogue --url https://example.com/spa'))
-    .action(async (opts) => {
-      const [{ runTasks }, { catalogue }] = await Promise.all([import('./commands/run-tasks.js'), import('./tasks/catalogue.js')]);
-      const options = { count: opts.count, url: opts.url, concurrency: opts.concurrency, dryRun: Boolean(opts.dryRun) };
-      done(await runTasks([{ task: catalogue, options }], globals()));
-    });
-  program
-    .command('catalogue-status')
-    .description('the URL catalogue: counts by state, what is waiting, the last run of each step, tokens and cost')
-    .addHelpText('after', example('ops catalogue-status', 'ops catalogue-status --json'))
-    .action(async () => {
-      const { catalogueStatusCommand } = await import('./commands/catalogue-status.js');
-      done(await catalogueStatusCommand(globals()));
-    });
-  // END URL catalogue
-
-  // Tracking ingest (issue 18): the server and its write keys.
-  program
-    .command('serve')
-    .description('serve the tracking ingest (ours and Segment-compatible) and health endpoints; process-tracking runs in the background')
-    .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').default(8080).argParser(port))
-    .option('--host <host>', 'address to bind (127.0.0.1 unless told otherwise)', '127.0.0.1')
-    .addHelpText('after', example('ops serve', 'DATABASE_URL=postgres://ops@db/ops ops serve --host 0.0.0.0 --port 8080'))
-    .action(async (opts) => {
-      const { serveCommand } = await import('./commands/serve.js');
-      done(await serveCommand(globals(), { port: opts.port, host: opts.host }));
-    });
-  const tokens = program.command('tokens').description('write keys of the tracking ingest (stored hashed)');
-  tokens
-    .command('create')
-    .description('make a write key for a customer; it is printed once')
-    .requiredOption('--customer <id>', 'the customer_id its events get')
-    .option('--name <name>', 'what it is for', 'site')
-    .addHelpText('after', example('ops tokens create --customer one_spa --name site'))
-    .action(async (opts) => {
-      const { tokensCreateCommand } = await import('./commands/tokens.js');
-      done(await tokensCreateCommand(globals(), { customer: opts.customer, name: opts.name }));
-    });
-  tokens
-    .command('list')
-    .description('every write key: id, customer, name, first characters, created, revoked')
-    .addHelpText('after', example('ops tokens list', 'ops tokens list --json'))
-    .action(async () => {
-      const { tokensListCommand } = await import('./commands/tokens.js');
-      done(await tokensListCommand(globals()));
-    });
-  tokens
-    .command('revoke')
-    .description('refuse a write key from now on (ops serve notices within OPS_INGEST_KEY_CACHE_SECONDS)')
-    .argument('<id>', 'the token (ops tokens list)', positiveInt)
-    .addHelpText('after', example('ops tokens revoke 3'))
-    .action(async (id: number) => {
-      const { tokensRevokeCommand } = await import('./commands/tokens.js');
-      done(await tokensRevokeCommand(globals(), id));
-    });
   // Tasks others add (issue 17): OPS_TASKS_DIR, ops run NAME, ops tasks, ops run-due.
   program
     .command('run')
