@@ -9,6 +9,8 @@ import { findIngestTokenByHash } from '../db/queries/ingest-tokens.js';
 import type { Database } from '../db/schema.js';
 
 export const KEY_PREFIX_CHARS = 10;
+/** The shape of every key newWriteKey makes (24 random bytes → 32 base64url characters): anything else is unknown without a lookup. */
+const KEY_SHAPE = /^ops_wk_[A-Za-z0-9_-]{32}$/;
 
 export function newWriteKey(): { key: string; hash: string; prefix: string } {
   const key = `ops_wk_${randomBytes(24).toString('base64url')}`;
@@ -24,7 +26,11 @@ export interface WriteKeyOwner {
   customerId: string;
 }
 
-/** Resolves keys to their token; null for an unknown or revoked key (never cached: a new token works at once). */
+/**
+ * Resolves keys to their token; null for an unknown or revoked key (never
+ * cached: a new token works at once). A string that cannot be a key is refused
+ * without asking the database, so junk sent at the ingest costs no query.
+ */
 export class WriteKeys {
   private readonly cache = new Map<string, { owner: WriteKeyOwner; until: number }>();
 
@@ -34,7 +40,7 @@ export class WriteKeys {
   ) {}
 
   async resolve(key: string): Promise<WriteKeyOwner | null> {
-    if (key.length === 0 || key.length > 200) return null;
+    if (!KEY_SHAPE.test(key)) return null;
     const hash = hashWriteKey(key);
     const hit = this.cache.get(hash);
     if (hit && hit.until > Date.now()) return hit.owner;
