@@ -22,9 +22,9 @@ export function copyField(value: string | number | boolean | null | undefined): 
   return ESCAPED.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => ESCAPES[c]) : value;
 }
 
-/** Inserts rows (each line ends with \n, fields joined by \t, made with copyField) in one COPY; returns how many. */
-export async function copyRows(db: Kysely<any>, table: string, columns: readonly string[], rows: string): Promise<number> {
-  if (rows === '') return 0;
+/** Inserts rows (each line ends with \n, fields joined by \t, made with copyField; text or its UTF-8 bytes) in one COPY; returns how many. */
+export async function copyRows(db: Kysely<any>, table: string, columns: readonly string[], rows: string | Uint8Array): Promise<number> {
+  if (rows.length === 0) return 0;
   const statement = `copy ${table} (${columns.join(', ')}) from stdin`;
   if (!COPY_FROM_STDIN.test(statement)) throw new Error(`not a table and columns copyRows can name: ${statement}`);
   const result = await db.executeQuery<{ rows: number }>(CompiledQuery.raw(statement, [rows]));

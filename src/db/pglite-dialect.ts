@@ -36,7 +36,7 @@ class PGliteConnection implements DatabaseConnection {
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     if (COPY_FROM_STDIN.test(compiled.sql) && compiled.parameters.length === 1) {
       // COPY … FROM STDIN hangs on PGlite: the same rows go as a blob it reads in place of a file.
-      const blob = new Blob([compiled.parameters[0] as string]);
+      const blob = new Blob([compiled.parameters[0] as string | Uint8Array<ArrayBuffer>]);
       const copied = await this.pg.query(compiled.sql.replace(/from stdin$/, "from '/dev/blob'"), [], { blob });
       return { rows: [{ rows: copied.affectedRows ?? 0 } as R] };
     }

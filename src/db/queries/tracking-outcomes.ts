@@ -9,7 +9,8 @@
 import { sql, type Kysely } from 'kysely';
 import { copyRows } from '../copy.js';
 import type { Database } from '../schema.js';
-import { type CheckedChunk, type ChunkResult, type RejectedRow, type StagedEvent, STAGING_COLUMNS } from './tracking-staging.js';
+import { type CheckedChunk, type ChunkResult, type RejectedRow, STAGING_COLUMNS } from './tracking-staging.js';
+import type { StagingRows } from './tracking-staging-rows.js';
 import { tuneTransaction } from './tracking-tuning.js';
 
 type Db = Kysely<Database>;
@@ -25,37 +26,34 @@ type Db = Kysely<Database>;
  */
 const LOOKUP_FIRST_BELOW = 5_000;
 
-const keyOf = (e: { customerId: string; eventId: string }) => `${e.customerId}\u0000${e.eventId}`;
+const keyOf = (customerId: string, eventId: string) => `${customerId}\u0000${eventId}`;
 
 interface Staged {
   rawId: number;
   contentHash: string;
 }
 
-/** The rows staging already holds for these keys. */
-async function stagedKeys(trx: Db, events: StagedEvent[]): Promise<Map<string, Staged>> {
+/** The rows staging already holds for the keys of these rows. */
+async function stagedKeys(trx: Db, rows: StagingRows, indexes: number[]): Promise<Map<string, Staged>> {
   const found = new Map<string, Staged>();
-  if (events.length === 0) return found;
+  if (indexes.length === 0) return found;
   // lateral … limit 1: one primary-key probe per key, never a scan of staging.events.
-  const { rows } = await sql<{ customer_id: string; event_id: string; raw_id: number; content_hash: string }>`
+  const { rows: hits } = await sql<{ customer_id: string; event_id: string; raw_id: number; content_hash: string }>`
     select k.customer_id, k.event_id, s.raw_id, s.content_hash
-    from unnest(${events.map((e) => e.customerId)}::text[], ${events.map((e) => e.eventId)}::text[]) as k(customer_id, event_id)
+    from unnest(${indexes.map((i) => rows.customerIds[i])}::text[], ${indexes.map((i) => rows.eventIds[i])}::text[]) as k(customer_id, event_id)
     cross join lateral (select e.raw_id, e.content_hash from staging.events e where e.customer_id = k.customer_id and e.event_id = k.event_id limit 1) s`.execute(
     trx,
   );
-  for (const r of rows) found.set(keyOf({ customerId: r.customer_id, eventId: r.event_id }), { rawId: Number(r.raw_id), contentHash: r.content_hash });
+  for (const r of hits) found.set(keyOf(r.customer_id, r.event_id), { rawId: Number(r.raw_id), contentHash: r.content_hash });
   return found;
 }
 
 /** Copies the chunk's first row of each key not staged before; returns what staging held before for the others. */
-async function copyFirsts(trx: Db, chunk: CheckedChunk, firsts: number[]): Promise<Map<string, Staged>> {
-  const copy = (indexes: number[]) => copyRows(trx, 'staging.events', STAGING_COLUMNS, indexes.map((i) => chunk.lines[i]).join(''));
+async function copyFirsts(trx: Db, rows: StagingRows, firsts: number[]): Promise<Map<string, Staged>> {
+  const copy = (indexes: number[]) => copyRows(trx, 'staging.events', STAGING_COLUMNS, rows.copyText(indexes));
   const lookUp = async () => {
-    const before = await stagedKeys(
-      trx,
-      firsts.map((i) => chunk.valid[i]),
-    );
-    await copy(before.size === 0 ? firsts : firsts.filter((i) => !before.has(keyOf(chunk.valid[i]))));
+    const before = await stagedKeys(trx, rows, firsts);
+    await copy(before.size === 0 ? firsts : firsts.filter((i) => !before.has(keyOf(rows.customerIds[i], rows.eventIds[i]))));
     return before;
   };
   if (firsts.length < LOOKUP_FIRST_BELOW) return lookUp();
@@ -74,51 +72,55 @@ async function copyFirsts(trx: Db, chunk: CheckedChunk, firsts: number[]): Promi
 export async function writeChunk(trx: Db, chunk: CheckedChunk, opts: { version: string; now: Date; runId: string }): Promise<ChunkResult> {
   const { version, now } = opts;
   await tuneTransaction(trx);
-  const { valid } = chunk;
+  const rows = chunk.valid;
+  const keys = rows.customerIds.map((c, i) => keyOf(c, rows.eventIds[i]));
   const firstIndex = new Map<string, number>();
   const firsts: number[] = [];
-  valid.forEach((e, i) => {
-    const key = keyOf(e);
+  keys.forEach((key, i) => {
     if (!firstIndex.has(key)) {
       firstIndex.set(key, i);
       firsts.push(i);
     }
   });
-  const before = await copyFirsts(trx, chunk, firsts);
+  const before = await copyFirsts(trx, rows, firsts);
 
-  const inserted: StagedEvent[] = [];
-  const duplicates: StagedEvent[] = [];
+  const inserted: number[] = [];
+  const duplicates: number[] = [];
   const rejected: RejectedRow[] = [...chunk.rejected];
-  valid.forEach((e, i) => {
-    const key = keyOf(e);
+  keys.forEach((key, i) => {
     const earlier = before.get(key);
-    if (earlier === undefined && firstIndex.get(key) === i) {
-      inserted.push(e);
+    const first = firstIndex.get(key)!;
+    if (earlier === undefined && first === i) {
+      inserted.push(i);
       return;
     }
-    const staged = earlier ?? { rawId: valid[firstIndex.get(key)!].rawId, contentHash: valid[firstIndex.get(key)!].contentHash };
-    if (staged.contentHash === e.contentHash) duplicates.push(e);
+    const staged = earlier ?? { rawId: rows.rawIds[first], contentHash: rows.contentHashes[first] };
+    if (staged.contentHash === rows.contentHashes[i]) duplicates.push(i);
     else
       rejected.push({
-        rawId: e.rawId,
-        customerId: e.customerId,
-        eventId: e.eventId,
-        problem: ['conflict', 'event_id', `customer_id ${e.customerId} / event_id ${e.eventId} arrived before with different content (raw id ${staged.rawId})`],
+        rawId: rows.rawIds[i],
+        customerId: rows.customerIds[i],
+        eventId: rows.eventIds[i],
+        problem: [
+          'conflict',
+          'event_id',
+          `customer_id ${rows.customerIds[i]} / event_id ${rows.eventIds[i]} arrived before with different content (raw id ${staged.rawId})`,
+        ],
       });
   });
 
-  await markDirtyVisitors(trx, inserted);
+  await markDirtyVisitors(trx, rows, inserted);
   if (duplicates.length > 0) {
     await sql`
       insert into staging.duplicates (raw_id, customer_id, event_id, recorded_at)
       select raw_id, customer_id, event_id, ${now}
-      from unnest(${duplicates.map((e) => e.rawId)}::bigint[], ${duplicates.map((e) => e.customerId)}::text[], ${duplicates.map((e) => e.eventId)}::text[])
-        as d(raw_id, customer_id, event_id)`.execute(trx);
+      from unnest(${duplicates.map((i) => rows.rawIds[i])}::bigint[], ${duplicates.map((i) => rows.customerIds[i])}::text[],
+        ${duplicates.map((i) => rows.eventIds[i])}::text[]) as d(raw_id, customer_id, event_id)`.execute(trx);
   }
   const quarantined = await quarantine(trx, rejected, version, now);
   let recovered = 0;
   if (chunk.source.kind === 'replay') {
-    const ids = [...inserted, ...duplicates].map((e) => e.rawId);
+    const ids = [...inserted, ...duplicates].map((i) => rows.rawIds[i]);
     if (ids.length > 0) {
       const done = await sql`
         update staging.quarantine set recovered_at = ${now}, recovered_by = ${opts.runId} where raw_id = any(${ids}::bigint[])`.execute(trx);
@@ -132,7 +134,7 @@ export async function writeChunk(trx: Db, chunk: CheckedChunk, opts: { version: 
     rows: chunk.rows,
     lastRawId: chunk.lastRawId,
     staged: inserted.length,
-    bots: inserted.filter((e) => e.isBot).length,
+    bots: inserted.filter((i) => rows.bots[i]).length,
     duplicates: duplicates.length,
     quarantined,
     recovered,
@@ -140,17 +142,17 @@ export async function writeChunk(trx: Db, chunk: CheckedChunk, opts: { version: 
 }
 
 /** Visitors with new events (bots aside) have their sessions recomputed by the business step. */
-async function markDirtyVisitors(trx: Db, inserted: StagedEvent[]): Promise<void> {
+async function markDirtyVisitors(trx: Db, rows: StagingRows, inserted: number[]): Promise<void> {
   const seen = new Set<string>();
   const customers: string[] = [];
   const visitors: string[] = [];
-  for (const e of inserted) {
-    if (e.isBot) continue;
-    const key = `${e.customerId}\u0000${e.visitorKey}`;
+  for (const i of inserted) {
+    if (rows.bots[i]) continue;
+    const key = `${rows.customerIds[i]}\u0000${rows.visitorKeys[i]}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    customers.push(e.customerId);
-    visitors.push(e.visitorKey);
+    customers.push(rows.customerIds[i]);
+    visitors.push(rows.visitorKeys[i]);
   }
   if (customers.length === 0) return;
   await sql`

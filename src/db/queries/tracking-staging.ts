@@ -9,6 +9,7 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { copyField } from '../copy.js';
+import type { StagingRows } from './tracking-staging-rows.js';
 import type { Database } from '../schema.js';
 
 type Db = Kysely<Database>;
@@ -22,10 +23,10 @@ export type ChunkSource =
   /** Quarantined rows, validated again. */
   | { kind: 'replay'; after: number; limit: number; reason?: string };
 
-/** A raw row as the task validates it. */
+/** A raw row as the task validates it (bigint columns may come as text or bigint: read them with Number). */
 export interface RawEventRow {
-  id: number;
-  receivedSec: number;
+  id: number | string;
+  receivedSec: number | string;
   receivedUs: number;
   /** The bytes as received, when they were not a JSON payload. */
   body: Uint8Array | null;
@@ -92,9 +93,7 @@ export interface CheckedChunk {
   source: ChunkSource;
   rows: number;
   lastRawId: number;
-  valid: StagedEvent[];
-  /** COPY lines of `valid`, in the same order (made while the previous chunk is written). */
-  lines: string[];
+  valid: StagingRows;
   rejected: RejectedRow[];
 }
 
@@ -124,35 +123,22 @@ function sourceCondition(source: ChunkSource): RawBuilder<unknown> {
     order by r.id`;
 }
 
-/** A chunk's raw rows, in id order. Raw rows never change, so this may run outside (and ahead of) the chunk's transaction. */
+/**
+ * A chunk's raw rows, in id order, as the driver gives them (no copy per row:
+ * a chunk's objects should die young). Raw rows never change, so this may run
+ * outside (and ahead of) the chunk's transaction.
+ */
 export async function readChunk(db: Db, source: ChunkSource): Promise<RawEventRow[]> {
-  const { rows } = await sql<{
-    id: number;
-    received_sec: number;
-    received_us: number;
-    body: Uint8Array | null;
-    doc: string | null;
-    sent_at: string | null;
-    properties: string | null;
-    value: string | null;
-  }>`
-    select r.id, floor(extract(epoch from r.received_at))::bigint as received_sec, (extract(microseconds from r.received_at)::bigint % 1000000)::int as received_us,
+  const { rows } = await sql<RawEventRow>`
+    select r.id, floor(extract(epoch from r.received_at))::bigint as "receivedSec",
+      (extract(microseconds from r.received_at)::bigint % 1000000)::int as "receivedUs",
       r.body,
       (case when jsonb_typeof(r.payload) = 'object' and r.payload ? 'sent_at' then r.payload - 'sent_at' else r.payload end)::text as doc,
-      (r.payload->'sent_at')::text as sent_at,
+      (r.payload->'sent_at')::text as "sentAt",
       (r.payload->'properties')::text as properties,
       case when jsonb_typeof(r.payload->'properties'->'value') = 'number' then r.payload->'properties'->>'value' end as value
     from raw.events r where ${sourceCondition(source)}`.execute(db);
-  return rows.map((r) => ({
-    id: Number(r.id),
-    receivedSec: Number(r.received_sec),
-    receivedUs: Number(r.received_us),
-    body: r.body,
-    doc: r.doc,
-    sentAt: r.sent_at,
-    properties: r.properties,
-    value: r.value,
-  }));
+  return rows;
 }
 
 export const STAGING_COLUMNS = [

@@ -14,7 +14,8 @@ import { VERSION } from '../../core/version.js';
 import type { Database } from '../../db/schema.js';
 import { clearBusinessPending, rebuildDays, rebuildSessions } from '../../db/queries/tracking-business.js';
 import { writeChunk } from '../../db/queries/tracking-outcomes.js';
-import { readChunk, stagingLine, type CheckedChunk, type ChunkResult, type ChunkSource } from '../../db/queries/tracking-staging.js';
+import { readChunk, type CheckedChunk, type ChunkResult, type ChunkSource } from '../../db/queries/tracking-staging.js';
+import { StagingRows } from '../../db/queries/tracking-staging-rows.js';
 import { enrichment } from './enrich.js';
 import { checkRow, type CheckOptions } from './validate.js';
 
@@ -76,21 +77,29 @@ async function between(ctx: Ctx): Promise<void> {
   if (ctx.config.pauseMs > 0) await sleep(ctx.config.pauseMs, ctx.signal);
 }
 
+/**
+ * Raw rows read per query while a chunk is prepared. A chunk's rows are read in
+ * these slices (in id order, each after the last), checked as each arrives:
+ * fewer objects alive at once, which the garbage collector would otherwise
+ * copy out of the young generation.
+ */
+const READ_SLICE = 5_000;
+
 /** Reads a chunk's raw rows and checks them in memory: everything writeChunk needs, made before its transaction. */
 async function prepareChunk(db: Kysely<Database>, source: ChunkSource, opts: CheckOptions, stagedAt: Date): Promise<CheckedChunk> {
-  const raw = await readChunk(db, source);
-  const chunk: CheckedChunk = { source, rows: raw.length, lastRawId: raw.at(-1)?.id ?? source.after, valid: [], lines: [], rejected: [] };
-  const at = stagedAt.toISOString();
-  for (const row of raw) {
-    const checked = checkRow(row, opts);
-    if (checked.ok) {
-      chunk.valid.push(checked.event);
-      chunk.lines.push(stagingLine(checked.event, VERSION, at));
-    } else {
-      chunk.rejected.push({ rawId: row.id, customerId: checked.customerId, eventId: checked.eventId, problem: checked.problem });
+  const chunk: CheckedChunk = { source, rows: 0, lastRawId: source.after, valid: new StagingRows(VERSION, stagedAt.toISOString(), source.limit), rejected: [] };
+  for (;;) {
+    const want = Math.min(READ_SLICE, source.limit - chunk.rows);
+    const raw = await readChunk(db, { ...source, after: chunk.lastRawId, limit: want });
+    for (const row of raw) {
+      const checked = checkRow(row, opts);
+      if (checked.ok) chunk.valid.add(checked.event);
+      else chunk.rejected.push({ rawId: Number(row.id), customerId: checked.customerId, eventId: checked.eventId, problem: checked.problem });
     }
+    chunk.rows += raw.length;
+    if (raw.length > 0) chunk.lastRawId = Number(raw[raw.length - 1].id);
+    if (raw.length < want || chunk.rows >= source.limit) return chunk;
   }
-  return chunk;
 }
 
 /**

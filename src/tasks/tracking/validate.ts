@@ -7,7 +7,7 @@
  * (db/queries/tracking-rules, README): the first problem of a row wins.
  * Lengths count characters (code points), as Postgres' length() does.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { KNOWN_FIELDS, MAX_PROPERTIES_CHARS, STRING_FIELDS } from '../../db/queries/tracking-rules.js';
 import type { RawEventRow, StagedEvent, UrlFacts } from '../../db/queries/tracking-staging.js';
 import { after, EARLIEST, formatInstant, isoSeconds, minus, parseIsoTime, plus, seconds, type Instant } from './event-time.js';
@@ -139,7 +139,7 @@ export function checkRow(row: RawEventRow, opts: CheckOptions): Checked {
   if (row.sentAt !== null) p.sent_at = JSON.parse(row.sentAt) as Json;
   const customerId = typeof p.customer_id === 'string' ? left(p.customer_id, 128) : null;
   const eventId = typeof p.event_id === 'string' ? left(p.event_id, 128) : null;
-  const facts: Facts = { receivedAt: { sec: row.receivedSec, us: row.receivedUs }, propertiesJson: row.properties };
+  const facts: Facts = { receivedAt: { sec: Number(row.receivedSec), us: Number(row.receivedUs) }, propertiesJson: row.properties };
   let problem = firstProblem(p, facts, opts.maxFutureSeconds);
   const pageUrl = text(p.page_url);
   let url: UrlFacts | null = null;
@@ -158,7 +158,7 @@ export function checkRow(row: RawEventRow, opts: CheckOptions): Checked {
   return {
     ok: true,
     event: {
-      rawId: row.id,
+      rawId: Number(row.id),
       customerId: customerId!,
       eventId: eventId!,
       eventType: p.event_type as string,
@@ -178,7 +178,7 @@ export function checkRow(row: RawEventRow, opts: CheckOptions): Checked {
       userAgent,
       isBot: userAgent !== null && opts.enrich.isBot(userAgent),
       // md5((payload - 'sent_at')::text): a redelivery that only differs by its sent_at is the same event.
-      contentHash: createHash('md5').update(row.doc!).digest('hex'),
+      contentHash: hash('md5', row.doc!, 'hex'),
     },
   };
 }
