@@ -36,21 +36,27 @@ export interface CopyClient {
   query(...args: any[]): any;
 }
 
+type CopyFrom = (sql: string) => NodeJS.WritableStream & { rowCount?: number };
+
 /**
- * Makes a pg client run copyRows statements through pg-copy-streams; every
+ * Makes a pg client run copyRows statements through pg-copy-streams (loaded
+ * on the first COPY, so that a run with nothing to do never loads it); every
  * other query goes on as before. Kysely calls client.query(sql, parameters)
  * and reads { command, rowCount, rows }: the answer has that shape.
  */
-export function withCopy(client: CopyClient, copyFrom: (sql: string) => NodeJS.WritableStream & { rowCount?: number }): void {
+export function withCopy(client: CopyClient, load: () => Promise<CopyFrom>): void {
   const query = client.query.bind(client);
   client.query = (...args: any[]) => {
     const [text, values] = args;
     if (typeof text !== 'string' || !COPY_FROM_STDIN.test(text) || !Array.isArray(values) || values.length !== 1) return query(...args);
-    return new Promise((resolve, reject) => {
-      const stream = query(copyFrom(text)) as NodeJS.WritableStream & { rowCount?: number };
-      stream.on('error', reject);
-      stream.on('finish', () => resolve({ command: 'COPY', rowCount: stream.rowCount ?? 0, rows: [{ rows: stream.rowCount ?? 0 }] }));
-      stream.end(values[0]);
-    });
+    return load().then(
+      (copyFrom) =>
+        new Promise((resolve, reject) => {
+          const stream = query(copyFrom(text)) as ReturnType<CopyFrom>;
+          stream.on('error', reject);
+          stream.on('finish', () => resolve({ command: 'COPY', rowCount: stream.rowCount ?? 0, rows: [{ rows: stream.rowCount ?? 0 }] }));
+          stream.end(values[0]);
+        }),
+    );
   };
 }

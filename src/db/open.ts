@@ -66,7 +66,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
 
 async function openPostgres(url: string, options: OpenOptions): Promise<DatabaseHandle> {
   const { default: pg } = await import('pg');
-  const { from: copyFrom } = await import('pg-copy-streams');
+  const copyFrom = async () => (await import('pg-copy-streams')).from;
   // int8 and numeric as numbers, as on the embedded database (our values fit).
   const types = {
     getTypeParser(oid: number, format?: 'text' | 'binary') {
