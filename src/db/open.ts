@@ -13,6 +13,7 @@ import { ConfigError, OpsError } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 import { redact } from '../core/redact.js';
 import { connectionError } from './connection-error.js';
+import { withCopy } from './copy.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
@@ -65,6 +66,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
 
 async function openPostgres(url: string, options: OpenOptions): Promise<DatabaseHandle> {
   const { default: pg } = await import('pg');
+  const copyFrom = async () => (await import('pg-copy-streams')).from;
   // int8 and numeric as numbers, as on the embedded database (our values fit).
   const types = {
     getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -97,6 +99,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     connectionLost.abort(new OpsError(`lost the database connection (${redact(err.message)})`));
   };
   pool.on('connect', (client) => {
+    withCopy(client, copyFrom);
     client.on('error', (err) => lose(client, err));
     // The server's "terminating connection" reaches the running query first and
     // the socket's end only later: say the connection is lost before that query's

@@ -17,6 +17,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { COPY_FROM_STDIN } from './copy.js';
 
 class Mutex {
   private tail: Promise<void> = Promise.resolve();
@@ -33,6 +34,12 @@ class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pg: PGlite) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    if (COPY_FROM_STDIN.test(compiled.sql) && compiled.parameters.length === 1) {
+      // COPY … FROM STDIN hangs on PGlite: the same rows go as a blob it reads in place of a file.
+      const blob = new Blob([compiled.parameters[0] as string | Uint8Array<ArrayBuffer>]);
+      const copied = await this.pg.query(compiled.sql.replace(/from stdin$/, "from '/dev/blob'"), [], { blob });
+      return { rows: [{ rows: copied.affectedRows ?? 0 } as R] };
+    }
     const result = await this.pg.query<R>(compiled.sql, compiled.parameters as unknown[]);
     const affected = result.affectedRows;
     return {

@@ -51,12 +51,17 @@ export async function rebuildSessions(trx: Db, limit: number): Promise<number> {
     from (
       select e.*, sum(starts) over (partition by customer_id, visitor_key order by event_time, raw_id) as n
       from (
-        select e.customer_id, e.visitor_key, e.event_time, e.raw_id, e.event_type, e.page_origin, e.page_path, e.utm_source, e.utm_medium, e.utm_campaign,
+        -- collate "C": the sorts compare bytes (the same order and groups) instead of calling strcoll per comparison.
+        select e.customer_id collate "C" as customer_id, e.visitor_key collate "C" as visitor_key, e.event_time, e.raw_id, e.event_type,
+          e.page_origin, e.page_path, e.utm_source, e.utm_medium, e.utm_campaign,
           case when lag(e.event_time) over w is null or e.event_time - lag(e.event_time) over w > interval '${sql.raw(String(SESSION_GAP_MINUTES))} minutes'
             then 1 else 0 end as starts
-        from staging.events e join chosen_visitors v on v.customer_id = e.customer_id and v.visitor_key = e.visitor_key
-        where not e.is_bot
-        window w as (partition by e.customer_id, e.visitor_key order by e.event_time, e.raw_id)
+        -- lateral … offset 0: each visitor's events through staging_events_visitor; a hash join would scan all of staging per batch.
+        from chosen_visitors v
+        cross join lateral (
+          select * from staging.events e where e.customer_id = v.customer_id and e.visitor_key = v.visitor_key and not e.is_bot offset 0
+        ) e
+        window w as (partition by e.customer_id collate "C", e.visitor_key collate "C" order by e.event_time, e.raw_id)
       ) e
     ) numbered
     group by customer_id, visitor_key, n`.execute(trx);

@@ -13,7 +13,7 @@ export const QUARANTINE_REASONS = {
   wrong_type: 'a field has the wrong JSON type',
   too_large: 'a string or the properties object is over its size limit',
   invalid_value: 'a field is empty or malformed (event_type characters, …)',
-  invalid_time: 'occurred_at or sent_at is not an ISO 8601 time with a zone',
+  invalid_time: 'occurred_at or sent_at is not an ISO 8601 time with a zone, or the skew-corrected time is out of range',
   future_time: 'the event time is further in the future than TRACKING_MAX_FUTURE_SECONDS',
   invalid_url: 'page_url is not an http(s) URL',
   conflict: 'the same customer_id and event_id arrived before with different content',

@@ -1,12 +1,13 @@
 /**
- * What the pipeline computes in JavaScript, once per distinct value of a
- * chunk (never per row): URL normal form and campaign parameters
- * (core/url-normalize), bot detection (isbot), and why bytes kept in raw are
- * not an event.
+ * What the pipeline computes with JavaScript libraries, once per distinct
+ * value of a run (remembered up to a bound): URL normal form and campaign
+ * parameters (core/url-normalize), bot detection (isbot), and why bytes kept
+ * in raw are not an event.
  */
 import { isbot } from 'isbot';
 import { splitUrl } from '../../core/url-normalize.js';
-import type { Enrichment, UrlFacts } from '../../db/queries/tracking-staging.js';
+import type { UrlFacts } from '../../db/queries/tracking-staging.js';
+import type { Enrichment } from './validate.js';
 
 /** Longest normalised URL stored (a btree key must stay well under 2.7 kB). */
 const MAX_NORMALISED_URL = 2000;
@@ -47,15 +48,26 @@ export function classifyBody(bytes: Uint8Array): [string, string] {
   return ['invalid_encoding', 'JSON holding \\u0000 or an unpaired surrogate, which Postgres cannot store'];
 }
 
+/** Distinct values remembered per run, for URLs and for user agents. */
+const REMEMBERED = 50_000;
+
 export function enrichment(): Enrichment {
   const bots = new Map<string, boolean>();
+  const urls = new Map<string, UrlFacts>();
   return {
-    url: urlFacts,
+    url(text) {
+      let facts = urls.get(text);
+      if (facts === undefined) {
+        facts = urlFacts(text);
+        if (urls.size < REMEMBERED) urls.set(text, facts);
+      }
+      return facts;
+    },
     isBot(userAgent) {
       let known = bots.get(userAgent);
       if (known === undefined) {
         known = isbot(userAgent);
-        if (bots.size < 10_000) bots.set(userAgent, known);
+        if (bots.size < REMEMBERED) bots.set(userAgent, known);
       }
       return known;
     },

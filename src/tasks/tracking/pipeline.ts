@@ -1,7 +1,7 @@
 /**
  * The steps process-tracking and the quarantine replay share: chunks of raw
- * rows into staging (each chunk one transaction), then the business facts in
- * batches (each one transaction). Between two transactions the run checks its
+ * rows checked in memory and written to staging (each chunk one transaction),
+ * then the business facts in batches (each one transaction). Between two transactions the run checks its
  * signal and may pause, so a stop is clean and a backlog never holds a
  * transaction for long.
  */
@@ -13,8 +13,11 @@ import type { TaskContext } from '../../core/task.js';
 import { VERSION } from '../../core/version.js';
 import type { Database } from '../../db/schema.js';
 import { clearBusinessPending, rebuildDays, rebuildSessions } from '../../db/queries/tracking-business.js';
-import { processChunk, type ChunkResult, type ChunkSource } from '../../db/queries/tracking-staging.js';
+import { writeChunk } from '../../db/queries/tracking-outcomes.js';
+import { readChunk, type CheckedChunk, type ChunkResult, type ChunkSource } from '../../db/queries/tracking-staging.js';
+import { StagingRows } from '../../db/queries/tracking-staging-rows.js';
 import { enrichment } from './enrich.js';
+import { checkRow, type CheckOptions } from './validate.js';
 
 export const trackingSettings = {
   chunkRows: settings.int('TRACKING_CHUNK_ROWS', 'raw events per staging transaction', { min: 1, max: 500_000 }, { default: 25_000 }),
@@ -75,32 +78,65 @@ async function between(ctx: Ctx): Promise<void> {
 }
 
 /**
+ * Raw rows read per query while a chunk is prepared. A chunk's rows are read in
+ * these slices (in id order, each after the last), checked as each arrives:
+ * fewer objects alive at once, which the garbage collector would otherwise
+ * copy out of the young generation.
+ */
+const READ_SLICE = 5_000;
+
+/** Reads a chunk's raw rows and checks them in memory: everything writeChunk needs, made before its transaction. */
+async function prepareChunk(db: Kysely<Database>, source: ChunkSource, opts: CheckOptions, stagedAt: Date): Promise<CheckedChunk> {
+  const chunk: CheckedChunk = { source, rows: 0, lastRawId: source.after, valid: new StagingRows(VERSION, stagedAt.toISOString(), source.limit), rejected: [] };
+  for (;;) {
+    const want = Math.min(READ_SLICE, source.limit - chunk.rows);
+    const raw = await readChunk(db, { ...source, after: chunk.lastRawId, limit: want });
+    for (const row of raw) {
+      const checked = checkRow(row, opts);
+      if (checked.ok) chunk.valid.add(checked.event);
+      else chunk.rejected.push({ rawId: Number(row.id), customerId: checked.customerId, eventId: checked.eventId, problem: checked.problem });
+    }
+    chunk.rows += raw.length;
+    if (raw.length > 0) chunk.lastRawId = Number(raw[raw.length - 1].id);
+    if (raw.length < want || chunk.rows >= source.limit) return chunk;
+  }
+}
+
+/**
  * Runs chunks from `first` on until one reads nothing (or `maxRows` are read);
- * `next` gives the following chunk's source from the last one's result.
+ * `next` gives the following chunk's source from the last one. Two at a time:
+ * while chunk N is written in its transaction, chunk N+1 is read (on another
+ * connection) and checked in JavaScript. Raw rows never change and chunk N
+ * writes only outcomes of rows up to its last id, which chunk N+1 starts
+ * after, so reading ahead sees what reading after the commit would.
  */
 export async function stageChunks(
   ctx: Ctx,
   first: ChunkSource,
-  next: (last: ChunkResult) => ChunkSource,
+  next: (last: { lastRawId: number }) => ChunkSource,
   totals: StagingTotals,
   maxRows = Number.POSITIVE_INFINITY,
 ): Promise<void> {
   const db = ctx.db as Kysely<Database>;
-  const enrich = enrichment();
-  let source = first;
-  while (totals.read < maxRows) {
-    const current = source;
-    const result = await db
-      .transaction()
-      .execute((trx) =>
-        processChunk(trx, current, { enrich, maxFutureSeconds: ctx.config.maxFutureSeconds, version: VERSION, now: ctx.now(), runId: ctx.runId }),
-      );
-    if (result.rows === 0) break;
+  const opts: CheckOptions = { enrich: enrichment(), maxFutureSeconds: ctx.config.maxFutureSeconds };
+  let read = 0;
+  let ahead: Promise<CheckedChunk> | null = prepareChunk(db, first, opts, ctx.now());
+  while (ahead !== null) {
+    const chunk: CheckedChunk = await ahead;
+    ahead = null;
+    if (chunk.rows === 0) break;
+    read += chunk.rows;
+    if (read < maxRows) {
+      let source = next(chunk);
+      if (source.kind !== 'fresh' && source.limit > maxRows - read) source = { ...source, limit: Math.max(1, maxRows - read) };
+      ahead = prepareChunk(db, source, opts, ctx.now());
+      // Awaited on the next turn; a stop before then must not leave its failure unhandled.
+      ahead.catch(() => {});
+    }
+    const result = await db.transaction().execute((trx) => writeChunk(trx, chunk, { version: VERSION, now: ctx.now(), runId: ctx.runId }));
     add(totals, result);
     ctx.progress.update({ done: totals.read, noun: 'event', label: `${totals.staged} staged · ${totals.quarantined} quarantined` });
     ctx.log.debug('tracking chunk done', { ...result });
-    source = next(result);
-    if (source.kind !== 'fresh' && source.limit > maxRows - totals.read) source = { ...source, limit: Math.max(1, maxRows - totals.read) };
     await between(ctx);
   }
 }
