@@ -92,6 +92,11 @@ async function startSite(): Promise<Site> {
         Object.defineProperty(crypto, 'randomUUID', { value: undefined });
         ${STUB}
       </script>${tag()}`,
+    // Do Not Track honoured (the site opted in with data-respect-dnt), and a tag without its key: ops.track is there and sends nothing.
+    '/dnt': () => `<!doctype html><title>DNT</title>
+      <script>Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' }); ${STUB} ops.track('dnt_event');</script>
+      ${tag(' data-respect-dnt')}`,
+    '/nokey': () => `<!doctype html><title>No key</title><script>${STUB}</script><script async src="${tracker}"></script>`,
     '/down': () => `<!doctype html><title>Down</title><script>${STUB}</script>
       ${tag(` data-endpoint="http://127.0.0.1:${down}/api/v1/track/batch"`)}
       <a href="#top" data-ops-track="top">top</a><form id="f"><input name="q"><button>Go</button></form>
@@ -215,6 +220,11 @@ for (const backend of backends) {
         await down.evaluate(() => (window as any).ops.flush());
         await new Promise((r) => setTimeout(r, 1_500)); // the failed fetch, its retry scheduled
         await down.goto('about:blank');
+        for (const path of ['/dnt', '/nokey']) {
+          const quiet = await open(path);
+          await quiet.evaluate(() => [(window as any).ops.track('quiet_event', { value: 1 }), (window as any).ops.flush()]);
+          await quiet.goto('about:blank');
+        }
 
         await waitForRaw(server, 10);
         assert.deepEqual(errors, [], 'no error reached any page');

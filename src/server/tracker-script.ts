@@ -53,8 +53,17 @@ export const TRACKER_SOURCE = String.raw`/* ops tracker: GET /tracker.js of ops 
     var endpoint = attr('data-endpoint');
     if (!endpoint && script && script.src) endpoint = new URL('/api/v1/track/batch', script.src).href;
     var nav = window.navigator;
-    var dnt = nav.doNotTrack === '1' || window.doNotTrack === '1';
-    var off = !writeKey || !endpoint || (script.hasAttribute('data-respect-dnt') && dnt);
+    var noop = function () {};
+    if (!writeKey || !endpoint) {
+      if (window.console && console.warn) console.warn('ops tracker: no data-write-key (or no endpoint) on its script tag: nothing is sent');
+      window.ops = { loaded: true, track: noop, flush: noop };
+      return;
+    }
+    // Off, with no identifier stored and no listener, for a visitor who asks not to be tracked, when the site opts in.
+    if (script.hasAttribute('data-respect-dnt') && (nav.doNotTrack === '1' || window.doNotTrack === '1')) {
+      window.ops = { loaded: true, track: noop, flush: noop };
+      return;
+    }
 
     // Storage that may be missing or throw (private modes, blocked cookies): memory instead.
     var memory = {};
@@ -135,7 +144,6 @@ export const TRACKER_SOURCE = String.raw`/* ops tracker: GET /tracker.js of ops 
       }), ms);
     }
     function enqueue(e) {
-      if (off) return;
       queue.push({ event: e, attempts: 0 });
       if (queue.length > MAX_QUEUE) queue.splice(0, queue.length - MAX_QUEUE);
       if (queue.length >= MAX_BATCH) flush(false);
