@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Script } from 'node:vm';
+import { gunzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { sql } from 'kysely';
 import type { Page } from 'playwright-core';
@@ -24,12 +25,14 @@ const ADMIN = 'admin-token-of-the-tracker-test';
 const STUB = `window.ops=window.ops||{q:[],track:function(){window.ops.q.push(['track',arguments,Date.now()])}};`;
 
 describe('GET /tracker.js', () => {
-  test('200 as JavaScript with Cache-Control and an ETag, 304 when the tag matches; the script parses and keeps to ES2017', async () => {
+  test('200 as JavaScript with Cache-Control and an ETag, gzipped when accepted, 304 when the tag matches; the script parses and keeps to ES2017', async () => {
     const app = Fastify();
     trackerRoutes(app);
-    const first = await app.inject({ method: 'GET', url: '/tracker.js' });
+    const get = (headers: Record<string, string> = {}) => app.inject({ method: 'GET', url: '/tracker.js', headers });
+    const first = await get();
     assert.equal(first.statusCode, 200);
     assert.equal(first.headers['content-type'], 'application/javascript; charset=utf-8');
+    assert.equal(first.headers['content-encoding'], undefined);
     assert.match(String(first.headers['cache-control']), /^public, max-age=\d+$/);
     const etag = String(first.headers.etag);
     assert.match(etag, /^"[\w-]{20,}"$/);
@@ -38,13 +41,22 @@ describe('GET /tracker.js', () => {
     // Newer syntax than ES2017 that older browsers refuse: optional chaining, ??, object spread, catch without a binding.
     assert.doesNotMatch(first.body, /\?\.[A-Za-z_([]|\?\?|\.\.\.|catch\s*\{/);
     for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
-      const again = await app.inject({ method: 'GET', url: '/tracker.js', headers: { 'if-none-match': ifNoneMatch } });
+      const again = await get({ 'if-none-match': ifNoneMatch });
       assert.equal(again.statusCode, 304, ifNoneMatch);
       assert.equal(again.body, '');
       assert.equal(again.headers.etag, etag);
     }
-    assert.equal((await app.inject({ method: 'GET', url: '/tracker.js', headers: { 'if-none-match': '"other"' } })).statusCode, 200);
+    assert.equal((await get({ 'if-none-match': '"other"' })).statusCode, 200);
     assert.equal((await app.inject({ method: 'HEAD', url: '/tracker.js' })).statusCode, 200);
+    // What browsers ask for: the same text gzipped, under a tag of its own.
+    const zipped = await get({ 'accept-encoding': 'gzip, deflate, br, zstd' });
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.equal(zipped.headers.vary, 'Accept-Encoding');
+    assert.equal(gunzipSync(zipped.rawPayload).toString('utf8'), first.body);
+    assert.ok(zipped.rawPayload.length < first.body.length / 2);
+    assert.notEqual(zipped.headers.etag, etag);
+    assert.equal((await get({ 'accept-encoding': 'gzip', 'if-none-match': String(zipped.headers.etag) })).statusCode, 304);
+    assert.equal((await get({ 'accept-encoding': 'gzip;q=0, identity' })).headers['content-encoding'], undefined);
     await app.close();
   });
 });
