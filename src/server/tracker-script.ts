@@ -206,7 +206,7 @@ export const TRACKER_SOURCE = String.raw`/* ops tracker: GET /tracker.js of ops 
       send(batch, unloading);
     }
 
-    // data-ops-service-type="massage" → { service_type: 'massage' }; a number written plainly becomes a number.
+    // data-ops-service-type="massage" -> { service_type: 'massage' }; a number written plainly becomes a number.
     function dataProperties(element) {
       var out = {};
       for (var i = 0; i < element.attributes.length; i++) {
