@@ -38,7 +38,7 @@ describe('GET /tracker.js', () => {
     assert.match(etag, /^"[\w-]{20,}"$/);
     assert.ok(first.body.length > 2_000 && first.body.length < 16_000, `${first.body.length} characters`);
     new Script(first.body, { filename: 'tracker.js' }); // throws on a syntax error
-    assert.match(first.body, /^[\x09\x0a\x0d\x20-\x7e]*$/, 'ASCII only, whatever the charset of the page');
+    assert.doesNotMatch(first.body, /[^\t\n\r -~]/, 'ASCII only, whatever the charset of the page');
     // Newer syntax than ES2017 that older browsers refuse: optional chaining, ??, object spread, catch without a binding.
     assert.doesNotMatch(first.body, /\?\.[A-Za-z_([]|\?\?|\.\.\.|catch\s*\{/);
     for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
