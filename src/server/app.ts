@@ -14,6 +14,7 @@ import { adminGuard, adminRoutes } from './admin.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { operationsRoutes } from './operations.js';
 import type { StartTask } from './task-starter.js';
+import { trackerRoutes } from './tracker.js';
 import { storable } from '../tasks/track-ingest.js';
 import type { RawRow } from '../db/queries/tracking-raw.js';
 import type { BackgroundProcessing } from './background-processing.js';
@@ -149,6 +150,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.post('/api/v1/track/async', ingest({ dialect: 'native', trigger: 'debounced' }));
   for (const path of ['/api/v1/batch', '/api/v1/b']) app.post(path, ingest({ dialect: 'segment' }));
   for (const single of ['t', 'p', 'i', 's', 'g', 'a']) app.post(`/api/v1/${single}`, ingest({ dialect: 'segment', single }));
+
+  trackerRoutes(app);
 
   const guard = adminGuard(deps.adminToken);
   adminRoutes(app, { db: deps.db, guard, env: deps.env, now: deps.now });
