@@ -151,16 +151,20 @@ export async function mergePreparedPage(db: Db, eventId: number, raceId: number,
   if (page.ids && !(await anyStoredBetween(db, eventId, page.ids.low, page.ids.high))) {
     return copyFromText(db, `copy participants ${COPY_COLUMNS} from stdin`, [page.rows]);
   }
-  // Emptied at every commit; created once per connection (a notice, not an error, when it exists).
-  await sql`create temporary table if not exists participants_incoming (like participants) on commit delete rows`.execute(db);
-  await copyFromText(db, `copy participants_incoming ${COPY_COLUMNS} from stdin`, [page.rows]);
-  const result = await sql`
-    insert into participants ${INSERT_COLUMNS}
-    select event_id, race_id, registration_id, user_id, first_name, last_name, email, dob, gender, age, bib_num, chip_num,
-           registration_date, last_modified, amount_paid, team_info, city, state, zipcode, country_code, first_synced_at, synced_at
-    from participants_incoming
-    ${CURRENT_ON_CONFLICT}`.execute(db);
-  return Number(result.numAffectedRows ?? 0);
+  // The temporary table is emptied at every commit: its three statements share one transaction (and connection).
+  const merge = async (tx: Db) => {
+    // Created once per connection (a notice, not an error, when it exists).
+    await sql`create temporary table if not exists participants_incoming (like participants) on commit delete rows`.execute(tx);
+    await copyFromText(tx, `copy participants_incoming ${COPY_COLUMNS} from stdin`, [page.rows]);
+    const result = await sql`
+      insert into participants ${INSERT_COLUMNS}
+      select event_id, race_id, registration_id, user_id, first_name, last_name, email, dob, gender, age, bib_num, chip_num,
+             registration_date, last_modified, amount_paid, team_info, city, state, zipcode, country_code, first_synced_at, synced_at
+      from participants_incoming
+      ${CURRENT_ON_CONFLICT}`.execute(tx);
+    return Number(result.numAffectedRows ?? 0);
+  };
+  return db.isTransaction ? merge(db) : db.transaction().execute(merge);
 }
 
 async function mergeJsonPage(db: Db, eventId: number, raceId: number, json: string, syncedAt: Date): Promise<number> {

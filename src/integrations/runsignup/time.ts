@@ -74,13 +74,22 @@ function hourStart(zone: string, year: number, month: number, day: number, hour:
     days.set(key, offset);
   }
   if (offset !== null && hour <= 23) return Date.UTC(year, month - 1, day, hour) - offset * 60_000;
+  // A changeover day: each of its hours asked once (a busy registration day can have thousands of rows).
+  const hourKey = key * 100 + hour;
+  const known = changeoverHours.get(zone)?.get(hourKey);
+  if (known !== undefined) return known;
   let at = DateTime.fromObject({ year, month, day, hour }, { zone });
   if (!at.isValid) throw new ValidationError(`"${text}" is not a valid time (${at.invalidExplanation ?? at.invalidReason})`);
   // luxon takes the later instant in a repeated hour; the earlier one shows the same wall time an hour before.
   const earlier = at.minus({ hours: 1 });
   if (earlier.hour === at.hour && earlier.day === at.day) at = earlier;
+  const hours = changeoverHours.get(zone) ?? new Map<number, number>();
+  if (hours.size >= MAX_CACHED_DAYS) hours.clear();
+  changeoverHours.set(zone, hours.set(hourKey, at.toMillis()));
   return at.toMillis();
 }
+
+const changeoverHours = new Map<string, Map<number, number>>();
 
 /** 'MM/DD/YYYY', 'M/D/YYYY' or 'YYYY-MM-DD' → 'YYYY-MM-DD'; ValidationError when it is no calendar day. */
 export function parseProviderDate(text: string): string {
