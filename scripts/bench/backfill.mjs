@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { OPS } from './common.mjs';
-import { participantRows, rowAtATime } from './participant-rows.mjs';
+import { describeBaseline, fasterBaseline, rowAtATime } from './participant-rows.mjs';
 
 const url = process.env.BENCH_DATABASE_URL;
 if (!url) throw new Error('set BENCH_DATABASE_URL to a Postgres database the benchmark may fill (its race tables are emptied)');
@@ -51,6 +51,7 @@ const raw = new pg.Client({ connectionString: url });
 await raw.connect();
 const migrate = spawn(process.execPath, [OPS, 'migrate'], { env: { ...process.env, DATABASE_URL: url }, stdio: 'ignore' });
 await new Promise((r) => migrate.on('close', r));
+const baselineBefore = await rowAtATime(url);
 await raw.query('truncate participants, sync_history, provider_calls, race_events, races, partners cascade');
 await raw.query(`insert into partners (name, provider, key_env, secret_env) values ('Bench Timing', 'runsignup', 'BENCH_KEY', 'BENCH_SECRET')`);
 const callsBefore = sim.stats().calls[partner.apiKey] ?? 0;
@@ -123,9 +124,8 @@ const summary = JSON.parse(stdout.slice(stdout.search(/^\{/m)));
 if (nodeArgs.length) console.log(stdout.slice(0, stdout.search(/^\{/m)));
 const stored = Number((await raw.query('select count(*) from participants')).rows[0].count);
 const calls = (sim.stats().calls[partner.apiKey] ?? 0) - callsBefore;
-await raw.query('truncate participants');
-const baseline = await rowAtATime(url, 1, participantRows(5000));
-await raw.query('truncate participants');
+const baselineAfter = await rowAtATime(url);
+const baseline = fasterBaseline(baselineBefore, baselineAfter);
 await raw.end();
 await sim.close();
 
@@ -141,4 +141,5 @@ const perRow = (sec) => `${((sec * 1e6) / stored).toFixed(1)} µs/row`;
 console.log(
   `  CPU: ops ${cpu.ops.toFixed(1)} s (${perRow(cpu.ops)}), Postgres backends ${cpu.postgres.toFixed(1)} s (${perRow(cpu.postgres)}), simulator ${cpu.simulator.toFixed(1)} s (${perRow(cpu.simulator)}); load average ${load.map((l) => l.toFixed(1)).join(' → ')}`,
 );
-console.log(`  row-at-a-time upsert baseline: ${fmt(baseline)} rows/s → ${(rate / baseline).toFixed(1)}× (bar 25×)`);
+console.log(`  row-at-a-time upsert baseline: ${describeBaseline(baselineBefore, baselineAfter)}`);
+console.log(`  → ${(rate / baseline.rate).toFixed(1)}× the baseline (bar 25×)`);

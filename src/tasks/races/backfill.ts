@@ -82,7 +82,6 @@ export async function backfill(
     for await (const page of api.participantPages(event.race_id, eventId, { startPage, perPage: deps.config.pageSize }, deps.signal)) {
       reportRejected(deps, event, page.rejected, outcome);
       const [pageNo, rows, rejected, last] = [page.page, page.participants.length, page.rejected.length, page.last];
-      // Prepared at once, so that the page's objects die young rather than being kept through the waits below.
       const prepared = await preparePage(deps.db, eventId, event.race_id, page.participants, startedAt);
       await inPageTransaction(
         deps,
