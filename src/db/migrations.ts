@@ -13,6 +13,7 @@ import * as m0007 from '../../migrations/0007_url_catalogue.js';
 import * as m0008 from '../../migrations/0008_event_jobs.js';
 import * as m0009 from '../../migrations/0009_ingest_tokens.js';
 import * as m0011 from '../../migrations/0011_backfill_pages.js';
+import * as m0013 from '../../migrations/0013_backfill_page_formats.js';
 
 const migrations: Record<string, Migration> = {
   '0001_task_logs': m0001,
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0008_event_jobs': m0008,
   '0009_ingest_tokens': m0009,
   '0011_backfill_pages': m0011,
+  '0013_backfill_page_formats': m0013,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

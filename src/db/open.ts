@@ -8,12 +8,13 @@
 import { existsSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import { ConfigError, OpsError } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 import { redact } from '../core/redact.js';
 import { connectionError } from './connection-error.js';
 import { withCopy } from './copy.js';
+import { type CopyClient, registerCopyClient } from './copy-stream.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
@@ -98,8 +99,13 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     if (closing || !inUse.has(client) || connectionLost.signal.aborted) return;
     connectionLost.abort(new OpsError(`lost the database connection (${redact(err.message)})`));
   };
+  // Each client by its server process, so that a Kysely connection can be matched with its client (COPY, copy-stream.ts).
+  const clientsByPid = new Map<number, CopyClient>();
   pool.on('connect', (client) => {
     withCopy(client, copyFrom);
+    const pid = (client as unknown as { processID: number }).processID;
+    clientsByPid.set(pid, client);
+    client.on('end', () => clientsByPid.delete(pid));
     client.on('error', (err) => lose(client, err));
     // The server's "terminating connection" reaches the running query first and
     // the socket's end only later: say the connection is lost before that query's
@@ -114,7 +120,16 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     await pool.end().catch(() => {});
     throw connectionError(url, err);
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool,
+      onCreateConnection: async (connection) => {
+        const { rows } = await connection.executeQuery<{ pid: number }>(CompiledQuery.raw('select pg_backend_pid() as pid'));
+        const client = clientsByPid.get(Number(rows[0]?.pid));
+        if (client) registerCopyClient(connection, client);
+      },
+    }),
+  });
 
   async function acquireLock(key: string, waitMs: number, signal?: AbortSignal, onLost?: (reason: string) => void): Promise<Release | null> {
     // A dedicated connection: the lock lives exactly as long as it does.

@@ -219,11 +219,13 @@ export interface ProviderSlotsTable {
   until: Timestamp | null;
 }
 
-/** Fetched backfill pages waiting to be merged into participants (0011). */
+/** Fetched backfill pages waiting to be merged into participants (0011, 0013). */
 export interface BackfillPagesTable {
   event_id: Int;
   page: number;
-  rows: string;
+  /** 'copy': COPY text (Postgres); 'json': JSON rows (the embedded database). */
+  format: 'copy' | 'json';
+  rows: Uint8Array;
   rejected: number;
   last: boolean;
   fetched_at: Timestamp;

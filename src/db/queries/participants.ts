@@ -1,9 +1,11 @@
 /**
  * Every statement on participants. Writes are set-based: a page of rows goes
  * in as one INSERT … SELECT FROM unnest(arrays) ON CONFLICT, a handful of
- * parameters for any number of rows (platform.md: the fastest path short of COPY).
+ * parameters for any number of rows (platform.md: the fastest path short of
+ * COPY), or, for a backfill's pages on Postgres, by COPY (writeParticipantPage).
  */
 import { sql, type Kysely } from 'kysely';
+import { canCopy, copyFromText } from '../copy-stream.js';
 import type { Database } from '../schema.js';
 
 type Db = Kysely<Database>;
@@ -57,26 +59,123 @@ const CURRENT_ON_CONFLICT = sql`on conflict (event_id, registration_id) do updat
   zipcode = excluded.zipcode, country_code = excluded.country_code, synced_at = excluded.synced_at,
   removed_at = null, removed_reason = null, new_registration_id = null`;
 
-/** A page for backfill_pages: its rows as JSON text, one row per registration (the last listed wins). */
-export function participantPageJson(page: ParticipantRow[]): string {
-  return JSON.stringify(lastPerKey(page));
+/** The columns a page is copied with, in INSERT_COLUMNS' order. */
+const COPY_COLUMNS = `(event_id, race_id, registration_id, user_id, first_name, last_name, email, dob, gender, age,
+  bib_num, chip_num, registration_date, last_modified, amount_paid, team_info, city, state, zipcode, country_code, first_synced_at, synced_at)`;
+
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+const ESCAPES = /[\\\t\n\r]/g;
+const ESCAPED: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** One field of COPY's text format: \\N for null, backslash, tab and line breaks escaped. */
+function copyField(value: string | number | null): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return NEEDS_ESCAPE.test(value) ? value.replace(ESCAPES, (c) => ESCAPED[c]!) : value;
+}
+
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** A time as COPY reads a timestamptz, in UTC; built by hand, as toISOString costs three times more. */
+function copyTime(at: Date | null): string {
+  if (at === null) return '\\N';
+  const year = at.getUTCFullYear();
+  if (year < 1000 || year > 9999) return at.toISOString();
+  const ms = at.getUTCMilliseconds();
+  const fraction = ms === 0 ? '' : `.${String(ms).padStart(3, '0')}`;
+  return `${year}-${two(at.getUTCMonth() + 1)}-${two(at.getUTCDate())} ${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())}${fraction}+00`;
+}
+
+/** Rows per chunk of COPY text: one long text of a whole page costs more to encode than a few shorter ones. */
+const ROWS_PER_CHUNK = 250;
+
+/** Rows as COPY text (UTF-8 chunks) in COPY_COLUMNS' order: what the unnest of upsertParticipants would insert. */
+function participantCopyChunks(eventId: number, raceId: number, rows: ParticipantRow[], syncedAt: Date): Buffer[] {
+  const head = `${eventId}\t${raceId}\t`;
+  const tail = `\t${copyTime(syncedAt)}\t${copyTime(syncedAt)}\n`;
+  const chunks: Buffer[] = [];
+  let text = '';
+  rows.forEach((r, i) => {
+    const team = r.teamInfo == null ? null : JSON.stringify(r.teamInfo);
+    text += `${head}${r.registrationId}\t${copyField(r.userId)}\t${copyField(r.firstName)}\t${copyField(r.lastName)}\t${copyField(r.email)}\t${copyField(r.dob)}\t${copyField(r.gender)}\t${copyField(r.age)}\t${copyField(r.bibNum)}\t${copyField(r.chipNum)}\t${copyTime(r.registrationDate)}\t${copyTime(r.lastModified)}\t${copyField(r.amountPaid)}\t${copyField(team)}\t${copyField(r.city)}\t${copyField(r.state)}\t${copyField(r.zipcode)}\t${copyField(r.countryCode)}${tail}`;
+    if ((i + 1) % ROWS_PER_CHUNK === 0 || i === rows.length - 1) {
+      chunks.push(Buffer.from(text));
+      text = '';
+    }
+  });
+  return chunks;
+}
+
+/** Whether any registration of the event with an id from low to high is stored (one probe of the primary key). */
+async function anyStoredBetween(db: Db, eventId: number, low: number, high: number): Promise<boolean> {
+  const { rows } = await sql<{ stored: boolean }>`
+    select exists (select 1 from participants where event_id = ${eventId} and registration_id between ${low} and ${high}) as stored`.execute(db);
+  return Boolean(rows[0]?.stored);
 }
 
 /**
- * Merges one fetched backfill page (backfill_pages, written by participantPageJson)
- * into participants in one statement, as upsertParticipants would write its rows.
+ * A backfill page made ready to be kept (backfill_pages) and merged
+ * (mergePreparedPage): COPY text where the database can COPY (Postgres), JSON
+ * where it cannot (the embedded database). One row per registration (the last
+ * listed wins).
  */
-export async function mergeBackfillPage(db: Db, eventId: number, raceId: number, page: number, syncedAt: Date): Promise<number> {
+export interface PreparedPage {
+  format: 'copy' | 'json';
+  rows: Uint8Array;
+  /** The lowest and highest registration id in it; unknown for a page read back. */
+  ids?: { low: number; high: number };
+}
+
+export async function preparePage(db: Db, eventId: number, raceId: number, page: ParticipantRow[], syncedAt: Date): Promise<PreparedPage> {
+  const rows = lastPerKey(page);
+  if (!(await canCopy(db))) return { format: 'json', rows: Buffer.from(JSON.stringify(rows)) };
+  const ids = rows.length === 0 ? undefined : { low: rows[0]!.registrationId, high: rows[0]!.registrationId };
+  for (const r of rows) {
+    if (r.registrationId < ids!.low) ids!.low = r.registrationId;
+    if (r.registrationId > ids!.high) ids!.high = r.registrationId;
+  }
+  return { format: 'copy', rows: Buffer.concat(participantCopyChunks(eventId, raceId, rows, syncedAt)), ids };
+}
+
+/**
+ * Merges a prepared page into participants, as upsertParticipants would
+ * write its rows (same rows, same result), with as little work per row as
+ * the database allows; returns the rows written. COPY text goes straight
+ * into participants when none of its registrations is stored yet (every page
+ * of a first backfill), else into a temporary table and from there in one
+ * INSERT … SELECT … ON CONFLICT. JSON is read with json_to_recordset.
+ */
+export async function mergePreparedPage(db: Db, eventId: number, raceId: number, page: PreparedPage, syncedAt: Date): Promise<number> {
+  if (page.format === 'json') return mergeJsonPage(db, eventId, raceId, Buffer.from(page.rows).toString('utf8'), syncedAt);
+  if (page.rows.length === 0) return 0;
+  if (page.ids && !(await anyStoredBetween(db, eventId, page.ids.low, page.ids.high))) {
+    return copyFromText(db, `copy participants ${COPY_COLUMNS} from stdin`, [page.rows]);
+  }
+  // The temporary table is emptied at every commit: its three statements share one transaction (and connection).
+  const merge = async (tx: Db) => {
+    // Created once per connection (a notice, not an error, when it exists).
+    await sql`create temporary table if not exists participants_incoming (like participants) on commit delete rows`.execute(tx);
+    await copyFromText(tx, `copy participants_incoming ${COPY_COLUMNS} from stdin`, [page.rows]);
+    const result = await sql`
+      insert into participants ${INSERT_COLUMNS}
+      select event_id, race_id, registration_id, user_id, first_name, last_name, email, dob, gender, age, bib_num, chip_num,
+             registration_date, last_modified, amount_paid, team_info, city, state, zipcode, country_code, first_synced_at, synced_at
+      from participants_incoming
+      ${CURRENT_ON_CONFLICT}`.execute(tx);
+    return Number(result.numAffectedRows ?? 0);
+  };
+  return db.isTransaction ? merge(db) : db.transaction().execute(merge);
+}
+
+async function mergeJsonPage(db: Db, eventId: number, raceId: number, json: string, syncedAt: Date): Promise<number> {
   const result = await sql`
     insert into participants ${INSERT_COLUMNS}
     select ${eventId}::bigint, ${raceId}::bigint, r."registrationId", r."userId", r."firstName", r."lastName", r.email, r.dob, r.gender, r.age,
            r."bibNum", r."chipNum", r."registrationDate", r."lastModified", r."amountPaid", r."teamInfo",
            r.city, r.state, r.zipcode, r."countryCode", ${syncedAt}::timestamptz, ${syncedAt}::timestamptz
-    from backfill_pages b,
-         json_to_recordset(b.rows::json) as r("registrationId" bigint, "userId" bigint, "firstName" text, "lastName" text, email text,
+    from json_to_recordset(${json}::json) as r("registrationId" bigint, "userId" bigint, "firstName" text, "lastName" text, email text,
            dob date, gender text, age int, "bibNum" text, "chipNum" text, "registrationDate" timestamptz, "lastModified" timestamptz,
            "amountPaid" numeric, "teamInfo" jsonb, city text, state text, zipcode text, "countryCode" text)
-    where b.event_id = ${eventId} and b.page = ${page}
     ${CURRENT_ON_CONFLICT}`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }

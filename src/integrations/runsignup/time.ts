@@ -13,8 +13,14 @@ const ISO_TIME = /^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?
 const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
 
+/** Zones found valid: luxon asks Intl anew each time, at about half a millisecond. */
+const validZones = new Set<string>();
+
 export function isZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  if (validZones.has(zone)) return true;
+  if (!IANAZone.isValidZone(zone)) return false;
+  if (validZones.size < 1000) validZones.add(zone);
+  return true;
 }
 
 /**
@@ -31,7 +37,8 @@ export function parseProviderTime(text: string, zone: string): Date {
   if (!us && !iso) throw new ValidationError(`"${trimmed.slice(0, 40)}" is not a time (expected M/D/YYYY HH:mm or YYYY-MM-DD HH:mm:ss)`);
   const [, a, b, c, hour, minute, second] = (us ?? iso)!;
   const [year, month, day] = us ? [c, a, b] : [a, b, c];
-  const [mm, ss] = [Number(minute), Number(second ?? 0)];
+  const mm = Number(minute);
+  const ss = second === undefined ? 0 : Number(second);
   if (mm > 59 || ss > 59) throw new ValidationError(`"${trimmed}" is not a valid time (minutes and seconds run to 59)`);
   return new Date(hourStart(zone, Number(year), Number(month), Number(day), Number(hour), trimmed) + mm * 60_000 + ss * 1000);
 }
@@ -44,12 +51,18 @@ export function parseProviderTime(text: string, zone: string): Date {
  * luxon answers for the hour itself. A page of 2500 rows thus asks about once
  * per distinct day instead of once per row.
  */
-const dayOffsets = new Map<string, number | null>();
+const dayOffsets = new Map<string, Map<number, number | null>>();
 const MAX_CACHED_DAYS = 20_000;
 
 function hourStart(zone: string, year: number, month: number, day: number, hour: number, text: string): number {
-  const key = `${zone}|${year}|${month}|${day}`;
-  let offset = dayOffsets.get(key);
+  // By zone, then by day as a number: no key text to build per row.
+  let days = dayOffsets.get(zone);
+  if (!days) {
+    days = new Map();
+    dayOffsets.set(zone, days);
+  }
+  const key = year * 10_000 + month * 100 + day;
+  let offset = days.get(key);
   if (offset === undefined) {
     if (!isZone(zone)) throw new ValidationError(`"${String(zone).slice(0, 60)}" is not an IANA time zone`);
     const first = DateTime.fromObject({ year, month, day, hour: 0 }, { zone });
@@ -57,17 +70,26 @@ function hourStart(zone: string, year: number, month: number, day: number, hour:
     // A day that does not exist (2/30) is reported below, for the hour asked.
     // A changeover at midnight moves 00:00 itself: such a day is asked hour by hour too.
     offset = first.isValid && last.isValid && first.hour === 0 && first.offset === last.offset ? first.offset : null;
-    if (dayOffsets.size >= MAX_CACHED_DAYS) dayOffsets.clear();
-    dayOffsets.set(key, offset);
+    if (days.size >= MAX_CACHED_DAYS) days.clear();
+    days.set(key, offset);
   }
   if (offset !== null && hour <= 23) return Date.UTC(year, month - 1, day, hour) - offset * 60_000;
+  // A changeover day: each of its hours asked once (a busy registration day can have thousands of rows).
+  const hourKey = key * 100 + hour;
+  const known = changeoverHours.get(zone)?.get(hourKey);
+  if (known !== undefined) return known;
   let at = DateTime.fromObject({ year, month, day, hour }, { zone });
   if (!at.isValid) throw new ValidationError(`"${text}" is not a valid time (${at.invalidExplanation ?? at.invalidReason})`);
   // luxon takes the later instant in a repeated hour; the earlier one shows the same wall time an hour before.
   const earlier = at.minus({ hours: 1 });
   if (earlier.hour === at.hour && earlier.day === at.day) at = earlier;
+  const hours = changeoverHours.get(zone) ?? new Map<number, number>();
+  if (hours.size >= MAX_CACHED_DAYS) hours.clear();
+  changeoverHours.set(zone, hours.set(hourKey, at.toMillis()));
   return at.toMillis();
 }
+
+const changeoverHours = new Map<string, Map<number, number>>();
 
 /** 'MM/DD/YYYY', 'M/D/YYYY' or 'YYYY-MM-DD' → 'YYYY-MM-DD'; ValidationError when it is no calendar day. */
 export function parseProviderDate(text: string): string {
@@ -77,12 +99,18 @@ export function parseProviderDate(text: string): string {
   if (!us && !iso) throw new ValidationError(`"${trimmed.slice(0, 40)}" is not a date (expected MM/DD/YYYY or YYYY-MM-DD)`);
   const [, a, b, c] = (us ?? iso)!;
   const [year, month, day] = us ? [Number(c), Number(a), Number(b)] : [Number(a), Number(b), Number(c)];
-  // Date.UTC rolls 2/30 over to 3/2: a day that comes back different is no calendar day.
-  const at = new Date(Date.UTC(year, month - 1, day));
-  if (year < 1000 || at.getUTCFullYear() !== year || at.getUTCMonth() !== month - 1 || at.getUTCDate() !== day) {
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
     throw new ValidationError(`"${trimmed}" is not a calendar day`);
   }
-  return at.toISOString().slice(0, 10);
+  // Already 'YYYY-MM-DD' (most dates): as it came, no new text.
+  return iso && trimmed.length === 10 ? trimmed : `${year}-${two(month)}-${two(day)}`;
+}
+
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** Unix seconds (a number or digits) → Date. */
