@@ -128,9 +128,18 @@ for (const backend of backends) {
         const deps = { db: k, owner: 'run-a', now: () => T0, signal: new AbortController().signal, config: { leaseSeconds: 60 } } as unknown as EventSyncDeps;
         const setting = async (tx: Kysely<Database>) => (await sql<{ s: string }>`select current_setting('synchronous_commit') as s`.execute(tx)).rows[0]!.s;
         let inside = '';
-        await inPageTransaction(deps, 5, async (tx) => void (inside = await setting(tx)), { asyncCommit: true });
+        await inPageTransaction(
+          deps,
+          5,
+          async (tx) => {
+            inside = await setting(tx);
+          },
+          { asyncCommit: true },
+        );
         assert.equal(inside, 'off');
-        await inPageTransaction(deps, 5, async (tx) => void (inside = await setting(tx)));
+        await inPageTransaction(deps, 5, async (tx) => {
+          inside = await setting(tx);
+        });
         assert.equal(inside, 'on');
       });
     });
