@@ -32,5 +32,5 @@ COPY prompts prompts
 COPY --from=build /build/dist/src dist/src
 COPY --from=build /build/dist/migrations dist/migrations
 USER node
-ENTRYPOINT ["/sbin/tini", "--", "node", "--max-semi-space-size=8", "/opt/ops/bin/ops.js"]
+ENTRYPOINT ["/sbin/tini", "--", "node", "--max-semi-space-size=4", "/opt/ops/bin/ops.js"]
 CMD ["--help"]

@@ -173,7 +173,7 @@ test('Dockerfile: multi-stage, a small non-root runtime with tini as PID 1 and o
     '/sbin/tini',
     '--',
     'node',
-    '--max-semi-space-size=8',
+    '--max-semi-space-size=4',
     '/opt/ops/bin/ops.js',
   ]);
   assert.ok(
