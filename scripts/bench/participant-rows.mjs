@@ -2,6 +2,7 @@
 // the row-at-a-time baseline (one INSERT … ON CONFLICT statement per row, what the old system did).
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { CURRENT_ON_CONFLICT_SQL } from '../../dist/src/db/queries/participants.js';
 
 export function participantRows(count, firstId = 1) {
   const at = new Date('2026-06-01T12:00:00Z');
@@ -85,14 +86,8 @@ export function rowValues(eventId, raceId, r, syncedAt) {
 /** Rows in the baseline's sample (both benchmarks: the same sample, the same rate). */
 export const BASELINE_ROWS = 5000;
 
-/** The DO UPDATE of src/db/queries/participants.ts (CURRENT_ON_CONFLICT): a row listed again is current. */
-const ON_CONFLICT = `on conflict (event_id, registration_id) do update set
-  race_id = excluded.race_id, user_id = excluded.user_id, first_name = excluded.first_name, last_name = excluded.last_name,
-  email = excluded.email, dob = excluded.dob, gender = excluded.gender, age = excluded.age, bib_num = excluded.bib_num,
-  chip_num = excluded.chip_num, registration_date = excluded.registration_date, last_modified = excluded.last_modified,
-  amount_paid = excluded.amount_paid, team_info = excluded.team_info, city = excluded.city, state = excluded.state,
-  zipcode = excluded.zipcode, country_code = excluded.country_code, synced_at = excluded.synced_at,
-  removed_at = null, removed_reason = null, new_registration_id = null`;
+/** The DO UPDATE of src/db/queries/participants.ts, imported: a row listed again is current. */
+const ON_CONFLICT = CURRENT_ON_CONFLICT_SQL;
 
 /**
  * The row-at-a-time upsert baseline, the same in every benchmark: one

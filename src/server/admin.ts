@@ -4,27 +4,25 @@
  * (task, status, from, to, limit), one run. Unset token:
  * they answer 401 and say they are off.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../core/clock.js';
 import { listRuns } from '../db/queries/task-logs.js';
 import type { Database } from '../db/schema.js';
 import { taskOverview } from '../tasks/overview.js';
+import { readAuthorization, tokenCheck } from './credentials.js';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
 const STATUSES = ['running', 'success', 'partial', 'failed', 'skipped', 'interrupted'];
 
 export type AdminGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 /** A preHandler: 401 unless the request carries the admin token (Bearer). */
 export function adminGuard(adminToken: string | undefined): AdminGuard {
-  const expected = adminToken ? digest(adminToken) : undefined;
+  const matches = tokenCheck(adminToken);
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!expected) return reply.code(401).send({ success: false, error: 'the admin endpoints are off: set OPS_ADMIN_TOKEN' });
-    const [scheme, token = ''] = (request.headers.authorization ?? '').split(/\s+/, 2);
-    if (!/^bearer$/i.test(scheme) || !timingSafeEqual(digest(token), expected))
-      return reply.code(401).send({ success: false, error: 'admin token required (Bearer)' });
+    if (!matches) return reply.code(401).send({ success: false, error: 'the admin endpoints are off: set OPS_ADMIN_TOKEN' });
+    const c = readAuthorization(request.headers.authorization);
+    if (c?.scheme !== 'bearer' || !matches(c.token)) return reply.code(401).send({ success: false, error: 'admin token required (Bearer)' });
   };
 }
 

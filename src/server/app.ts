@@ -11,6 +11,7 @@ import type { Logger } from '../core/log.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../core/clock.js';
 import { adminGuard, adminRoutes } from './admin.js';
+import { readAuthorization } from './credentials.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { operationsRoutes } from './operations.js';
 import type { StartTask } from './task-starter.js';
@@ -58,16 +59,12 @@ class HttpError extends Error {
   }
 }
 
-/** The write key of an Authorization header: Basic (the key as user name, Segment's way) or Bearer. */
+/** The write key of an Authorization header: Basic (the key as user name, Segment's way; else its password) or Bearer. */
 function headerKey(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  const [scheme, rest = ''] = value.trim().split(/\s+/, 2);
-  if (/^bearer$/i.test(scheme)) return rest;
-  if (!/^basic$/i.test(scheme)) return undefined;
-  const decoded = Buffer.from(rest, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  const user = colon === -1 ? decoded : decoded.slice(0, colon);
-  return user || (colon === -1 ? undefined : decoded.slice(colon + 1));
+  const c = readAuthorization(value);
+  if (!c) return undefined;
+  if (c.scheme === 'bearer') return c.token;
+  return c.user || c.password;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {

@@ -51,13 +51,15 @@ const INSERT_COLUMNS = sql`(event_id, race_id, registration_id, user_id, first_n
   bib_num, chip_num, registration_date, last_modified, amount_paid, team_info, city, state, zipcode, country_code, first_synced_at, synced_at)`;
 
 /** A row listed again is current: its fields are replaced and a removal mark on it is cleared. */
-const CURRENT_ON_CONFLICT = sql`on conflict (event_id, registration_id) do update set
+/** Exported as text for the benchmarks' row-at-a-time baseline, which must run the same statement. */
+export const CURRENT_ON_CONFLICT_SQL = `on conflict (event_id, registration_id) do update set
   race_id = excluded.race_id, user_id = excluded.user_id, first_name = excluded.first_name, last_name = excluded.last_name,
   email = excluded.email, dob = excluded.dob, gender = excluded.gender, age = excluded.age, bib_num = excluded.bib_num,
   chip_num = excluded.chip_num, registration_date = excluded.registration_date, last_modified = excluded.last_modified,
   amount_paid = excluded.amount_paid, team_info = excluded.team_info, city = excluded.city, state = excluded.state,
   zipcode = excluded.zipcode, country_code = excluded.country_code, synced_at = excluded.synced_at,
   removed_at = null, removed_reason = null, new_registration_id = null`;
+const CURRENT_ON_CONFLICT = sql.raw(CURRENT_ON_CONFLICT_SQL);
 
 /** The columns a page is copied with, in INSERT_COLUMNS' order. */
 const COPY_COLUMNS = `(event_id, race_id, registration_id, user_id, first_name, last_name, email, dob, gender, age,

@@ -14,6 +14,8 @@ export interface OverviewData {
   /** Why the tracking figures are missing, when they are. */
   trackingError: string | null;
   eventsPerDay: EventsDay[];
+  /** Why the events per day are missing, when they are (never shown as "no events"). */
+  eventsError: string | null;
   durations: Array<{ task: string; run_id: string; status: string; started_at: Date; duration_ms: number | null }>;
   recentRuns: RunRow[];
   days: number;
@@ -83,7 +85,7 @@ export function overviewPage(data: OverviewData): string {
     html`<h1>Overview</h1>${problems}
 <section class="card"><h2>Tasks</h2>${tasksTable(data)}</section>
 <section class="card"><h2>Tracking pipeline</h2>${data.tracking ? trackingFigures(data.tracking) : html`<p class="empty">${data.trackingError ?? 'No figures.'}</p>`}
-<h2>Events per day <span class="muted">(business facts, last ${data.days} days)</span></h2>${barChart('Events per day', days, 'events')}</section>
+<h2>Events per day <span class="muted">(business facts, last ${data.days} days)</span></h2>${data.eventsError ? html`<p class="error">${data.eventsError}</p>` : barChart('Events per day', days, 'events')}</section>
 <section class="card"><h2>Run durations <span class="muted">(last ${data.days} days)</span></h2>${timeChart('Run durations over time', points, formatDuration, 'finished runs')}</section>
 <section class="card"><h2>Latest runs</h2>${runsTable(data.recentRuns)}<p><a href="/runs">All runs, with filters →</a></p></section>`,
   );

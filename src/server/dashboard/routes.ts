@@ -5,7 +5,6 @@
  * like every endpoint but ingest and health, given as the password of HTTP
  * Basic auth (the browser asks for it; any user name) or as a Bearer token.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.js';
@@ -16,6 +15,7 @@ import { eventsPerDay } from '../../db/queries/tracking-status.js';
 import type { Database } from '../../db/schema.js';
 import { taskOverview } from '../../tasks/overview.js';
 import { trackingSummary } from '../../tasks/tracking/status-summary.js';
+import { readAuthorization, tokenCheck } from '../credentials.js';
 import { batchPage } from './batch-page.js';
 import { html } from './html.js';
 import { DASHBOARD_SCRIPT, page } from './layout.js';
@@ -31,7 +31,6 @@ export interface DashboardDeps {
 
 /** Days the charts cover. */
 const CHART_DAYS = 30;
-const digest = (s: string) => createHash('sha256').update(s).digest();
 
 // The page's own script only; styles inline (the stylesheet and the legend's colours); no frames, no forms elsewhere.
 const SECURITY_HEADERS = {
@@ -48,26 +47,23 @@ function sendPage(reply: FastifyReply, status: number, markup: string): FastifyR
 
 /** The admin token from Basic auth's password (or user name, when no password is given) or a Bearer header. */
 function presentedToken(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const [scheme, rest = ''] = header.trim().split(/\s+/, 2);
-  if (/^bearer$/i.test(scheme)) return rest;
-  if (!/^basic$/i.test(scheme)) return undefined;
-  const decoded = Buffer.from(rest, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon === -1 ? decoded : decoded.slice(colon + 1) || decoded.slice(0, colon);
+  const c = readAuthorization(header);
+  if (!c) return undefined;
+  if (c.scheme === 'bearer') return c.token;
+  return c.password === undefined ? c.user : c.password || c.user;
 }
 
 function dashboardGuard(adminToken: string | undefined) {
-  const expected = adminToken ? digest(adminToken) : undefined;
+  const matches = tokenCheck(adminToken);
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!expected)
+    if (!matches)
       return sendPage(
         reply,
         401,
         page('Off', null, html`<h1>The dashboard is off</h1><p>Set <code>OPS_ADMIN_TOKEN</code> and restart <code>ops serve</code>.</p>`),
       );
     const token = presentedToken(request.headers.authorization);
-    if (token === undefined || !timingSafeEqual(digest(token), expected)) {
+    if (!matches(token)) {
       reply.header('www-authenticate', 'Basic realm="ops dashboard", charset="UTF-8"');
       return sendPage(
         reply,
@@ -125,14 +121,27 @@ export function dashboardRoutes(app: FastifyInstance, deps: DashboardDeps): void
         (t) => ({ t, error: null }),
         (err) => ({ t: null, error: `The tracking figures could not be read: ${errorMessage(err)}` }),
       ),
-      eventsPerDay(db, fromDay).catch(() => []),
+      eventsPerDay(db, fromDay).then(
+        (d) => ({ d, error: null }),
+        (err) => ({ d: [], error: `Events per day could not be read: ${errorMessage(err)}` }),
+      ),
       runDurations(db, new Date(`${fromDay}T00:00:00Z`), 1_000),
       listRuns(db, { limit: 10 }),
     ]);
     return sendPage(
       reply,
       200,
-      overviewPage({ now, overview, tracking: tracking.t, trackingError: tracking.error, eventsPerDay: days, durations, recentRuns, days: CHART_DAYS }),
+      overviewPage({
+        now,
+        overview,
+        tracking: tracking.t,
+        trackingError: tracking.error,
+        eventsPerDay: days.d,
+        eventsError: days.error,
+        durations,
+        recentRuns,
+        days: CHART_DAYS,
+      }),
     );
   });
 
