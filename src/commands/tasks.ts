@@ -44,6 +44,13 @@ export async function tasksCommand(flags: GlobalFlags, commandNames: string[] = 
     const set = process.env[variable]?.trim();
     return { enabled: isEnabled(task, process.env), enabled_by: set ? variable : task.enabled === false ? 'its definition' : 'default' };
   };
+  // What every row says of its task besides its name and kind, plain or event task.
+  const described = (task: { name: string; summary: string; description?: string; enabled?: boolean }, source: string) => ({
+    source,
+    summary: task.summary,
+    description: task.description ?? null,
+    ...enabledOf(task),
+  });
   return withStorage(
     output,
     async ({ db }) => {
@@ -56,10 +63,7 @@ export async function tasksCommand(flags: GlobalFlags, commandNames: string[] = 
           return {
             name: task.name,
             kind: 'task' as const,
-            source,
-            summary: task.summary,
-            description: task.description ?? null,
-            ...enabledOf(task),
+            ...described(task, source),
             // As schedulers get it: <NAME>_SCHEDULE and the time-zone settings applied (a bad one is exit 78).
             schedule: task.schedule ? describeSchedule(resolveSchedule(task.name, task.schedule, process.env)) : null,
             last_run: run ? { run_id: run.run_id, status: run.status, at: new Date(run.started_at).toISOString(), error: run.error } : null,
@@ -70,10 +74,7 @@ export async function tasksCommand(flags: GlobalFlags, commandNames: string[] = 
           return {
             name: task.name,
             kind: 'event' as const,
-            source,
-            summary: task.summary,
-            description: task.description ?? null,
-            ...enabledOf(task),
+            ...described(task, source),
             schedule: `run-due: ${hours(durationMs(task.offset))} its time`,
             last_run: job ? { run_id: job.job_key, status: job.status, at: new Date(job.updated_at).toISOString(), error: job.last_error } : null,
           };
