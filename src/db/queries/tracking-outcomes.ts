@@ -50,7 +50,7 @@ async function stagedKeys(trx: Db, rows: StagingRows, indexes: number[]): Promis
 
 /** Copies the chunk's first row of each key not staged before; returns what staging held before for the others. */
 async function copyFirsts(trx: Db, rows: StagingRows, firsts: number[]): Promise<Map<string, Staged>> {
-  const copy = (indexes: number[]) => copyRows(trx, 'staging.events', STAGING_COLUMNS, rows.copyText(indexes));
+  const copy = (indexes: number[]) => copyRows(trx, 'staging.events', STAGING_COLUMNS, rows.copyText(rows.inKeyOrder(indexes)));
   const lookUp = async () => {
     const before = await stagedKeys(trx, rows, firsts);
     await copy(before.size === 0 ? firsts : firsts.filter((i) => !before.has(keyOf(rows.customerIds[i], rows.eventIds[i]))));

@@ -51,9 +51,20 @@ export class StagingRows {
     this.bots.push(e.isBot);
   }
 
-  /** The COPY bytes of the rows at these indexes (increasing). */
+  /** The COPY bytes of the rows at these indexes, in their order. */
   copyText(indexes: number[]): Buffer {
-    if (indexes.length === this.length) return this.buffer.subarray(0, this.end);
+    if (indexes.length === this.length && indexes.every((row, i) => row === i)) return this.buffer.subarray(0, this.end);
     return Buffer.concat(indexes.map((i) => this.buffer.subarray(this.offsets[i], this.offsets[i + 1])));
+  }
+
+  /**
+   * The indexes in primary-key order (customer_id, event_id). COPY inserts
+   * rows in the order it reads them: in key order, consecutive primary-key
+   * inserts land on the same or the next leaf page, which was measured about
+   * twice as cheap as inserting in arrival order (random event ids).
+   */
+  inKeyOrder(indexes: number[]): number[] {
+    const { customerIds: c, eventIds: e } = this;
+    return [...indexes].sort((a, b) => (c[a] < c[b] ? -1 : c[a] > c[b] ? 1 : e[a] < e[b] ? -1 : e[a] > e[b] ? 1 : 0));
   }
 }

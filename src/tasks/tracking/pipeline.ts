@@ -12,7 +12,7 @@ import { throwIfAborted } from '../../core/errors.js';
 import type { TaskContext } from '../../core/task.js';
 import { VERSION } from '../../core/version.js';
 import type { Database } from '../../db/schema.js';
-import { clearBusinessPending, rebuildDays, rebuildSessions } from '../../db/queries/tracking-business.js';
+import { clearBusinessPending, countDirty, rebuildDays, rebuildSessions } from '../../db/queries/tracking-business.js';
 import { writeChunk } from '../../db/queries/tracking-outcomes.js';
 import { readChunk, type CheckedChunk, type ChunkResult, type ChunkSource } from '../../db/queries/tracking-staging.js';
 import { StagingRows } from '../../db/queries/tracking-staging-rows.js';
@@ -26,6 +26,12 @@ export const trackingSettings = {
     'visitors (or customer-days) recomputed per business transaction',
     { min: 1, max: 1_000_000 },
     { default: 20_000 },
+  ),
+  businessWorkers: settings.int(
+    'TRACKING_BUSINESS_WORKERS',
+    'business transactions run at once, each on its own connection (disjoint visitors or days); 1 leaves the database a core',
+    { min: 1, max: 8 },
+    { default: 2 },
   ),
   lookbackSeconds: settings.int(
     'TRACKING_LOOKBACK_SECONDS',
@@ -141,22 +147,39 @@ export async function stageChunks(
   }
 }
 
-/** Recomputes sessions of every dirty visitor, then the facts of every dirty day. */
+/**
+ * Runs `batch` in transactions until one finds nothing, on `workers`
+ * connections at once; each batch claims its rows (skip locked), so the
+ * workers share the list. Returns how many rows were done in all.
+ */
+async function drain(ctx: Ctx, workers: number, batch: (trx: Kysely<Database>) => Promise<number>): Promise<number> {
+  const db = ctx.db as Kysely<Database>;
+  let done = 0;
+  const worker = async () => {
+    for (;;) {
+      const n = await db.transaction().execute(batch);
+      if (n === 0) return;
+      done += n;
+      await between(ctx);
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, worker));
+  return done;
+}
+
+/**
+ * Recomputes sessions of every dirty visitor, then (sessions settled) the
+ * facts of every dirty day. Batches are no larger than an equal share of the
+ * list, so that every worker gets some.
+ */
 export async function rebuildBusiness(ctx: Ctx): Promise<{ visitors: number; days: number }> {
   const db = ctx.db as Kysely<Database>;
-  const out = { visitors: 0, days: 0 };
-  for (;;) {
-    const n = await db.transaction().execute((trx) => rebuildSessions(trx, ctx.config.businessBatch));
-    if (n === 0) break;
-    out.visitors += n;
-    await between(ctx);
-  }
-  for (;;) {
-    const n = await db.transaction().execute((trx) => rebuildDays(trx, ctx.config.businessBatch));
-    if (n === 0) break;
-    out.days += n;
-    await between(ctx);
-  }
+  const { businessBatch, businessWorkers } = ctx.config;
+  const share = (n: number) => Math.max(1, Math.min(businessBatch, Math.ceil(n / businessWorkers)));
+  const before = await countDirty(db);
+  const visitors = await drain(ctx, businessWorkers, (trx) => rebuildSessions(trx, share(before.visitors)));
+  const dirtyDays = (await countDirty(db)).days;
+  const days = await drain(ctx, businessWorkers, (trx) => rebuildDays(trx, share(dirtyDays)));
   await clearBusinessPending(db);
-  return out;
+  return { visitors, days };
 }
