@@ -68,9 +68,14 @@ async function processingRunner(handle: DatabaseHandle, output: Output, scope: S
 }
 
 /** How the admin endpoints start runs: their own processes on Postgres, inside this one on the embedded database. */
-async function taskStarter(handle: DatabaseHandle, output: Output, scope: SignalScope): Promise<StartTask & { idle?(): Promise<void> }> {
+async function taskStarter(
+  handle: DatabaseHandle,
+  output: Output,
+  scope: SignalScope,
+  reportWithinMs: number,
+): Promise<StartTask & { idle?(): Promise<void> }> {
   const { inProcessStarter, processStarter } = await import('../server/task-starter.js');
-  if (handle.kind === 'postgres') return processStarter();
+  if (handle.kind === 'postgres') return processStarter(reportWithinMs);
   const { createRunStore } = await import('../db/run-store.js');
   return inProcessStarter({ ...createRunStore(handle), close: async () => {} }, output, scope);
 }
@@ -96,7 +101,14 @@ export async function serveCommand(flags: GlobalFlags, options: ServeOptions): P
     }
     const buffer = new RawBuffer(db, { flushRows: config.flushRows, flushMs: config.flushMs, concurrency: config.flushConcurrency }, log);
     const processing = config.processing ? new BackgroundProcessing(await processingRunner(handle, output, scope), config.processDebounceMs, log) : undefined;
-    const startTask = await taskStarter(handle, output, scope);
+    const startTask = await taskStarter(handle, output, scope, config.startReportSeconds * 1000);
+    if (handle.kind === 'postgres' && config.startReportSeconds <= runtime.lockWaitSeconds) {
+      // A started run waits up to OPS_LOCK_WAIT_SECONDS before it says skipped: its 409 would come as a 504.
+      log.warn('OPS_SERVE_START_TIMEOUT_SECONDS is not above OPS_LOCK_WAIT_SECONDS: a run that waits for a held lock is answered 504, not 409', {
+        start_timeout_seconds: config.startReportSeconds,
+        lock_wait_seconds: runtime.lockWaitSeconds,
+      });
+    }
     const { buildApp } = await import('../server/app.js');
     const { pendingMigrations } = await import('../db/migrations.js');
     const { sql } = await import('kysely');

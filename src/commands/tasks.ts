@@ -9,6 +9,10 @@ import { isEnabled, enabledVariable } from '../core/task.js';
 import { durationMs } from '../core/event-task.js';
 import { latestPerTask } from '../db/queries/task-logs.js';
 import { latestJobPerTask } from '../db/queries/event-jobs.js';
+import { isUndefinedTable } from '../db/sql-errors.js';
+import type { Database } from '../db/schema.js';
+import type { Kysely } from 'kysely';
+import { errorMessage, OpsError } from '../core/errors.js';
 import { allTasks } from '../tasks/registry.js';
 import { createOutput, reportError, type GlobalFlags } from './context.js';
 import { withStorage } from './storage.js';
@@ -55,8 +59,7 @@ export async function tasksCommand(flags: GlobalFlags, commandNames: string[] = 
     output,
     async ({ db }) => {
       const runs = new Map((await latestPerTask(db)).map((r) => [r.task, r]));
-      // A database from before the ledger: event tasks show no job yet.
-      const jobs = new Map((await latestJobPerTask(db).catch(() => [])).map((j) => [j.task, j]));
+      const jobs = new Map((await latestJobs(db)).map((j) => [j.task, j]));
       const rows: Row[] = [
         ...all.tasks.map(({ task, source }) => {
           const run = runs.get(task.name);
@@ -99,6 +102,20 @@ export async function tasksCommand(flags: GlobalFlags, commandNames: string[] = 
     },
     { readOnly: true },
   );
+}
+
+/**
+ * The newest job of every event task. A database from before the ledger (its
+ * migration not applied: no event_jobs table) has none yet; any other failure
+ * is the command's (exit 1), never shown as "never run".
+ */
+async function latestJobs(db: Kysely<Database>) {
+  try {
+    return await latestJobPerTask(db);
+  } catch (err) {
+    if (isUndefinedTable(err)) return [];
+    throw new OpsError(`cannot read the event-job ledger (event_jobs): ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 /** The cron expression, followed by its time zone when that is not UTC. */

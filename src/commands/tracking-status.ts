@@ -1,6 +1,7 @@
 /** `ops tracking-status`: the tracking pipeline at a glance (the old dashboard endpoint's figures). */
 import { ExitCode } from '../core/errors.js';
 import type { Output } from '../core/output.js';
+import { isUndefinedTable } from '../db/sql-errors.js';
 import { recentTrackingRuns, trackingSummary } from '../tasks/tracking/status-summary.js';
 import { createOutput, type GlobalFlags } from './context.js';
 import { withStorage } from './storage.js';
@@ -11,7 +12,7 @@ export async function withTrackingSchema(output: Output, fn: () => Promise<numbe
   try {
     return await fn();
   } catch (err) {
-    if ((err as { code?: string }).code === '42P01') {
+    if (isUndefinedTable(err)) {
       output.log.error('the tracking tables do not exist yet: run "ops migrate" (or any task run) first');
       return ExitCode.failed;
     }

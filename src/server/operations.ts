@@ -10,7 +10,7 @@ import { getBatchRun, listRunCenters } from '../db/queries/batch-runs.js';
 import type { Database } from '../db/schema.js';
 import { recentTrackingRuns, trackingSummary } from '../tasks/tracking/status-summary.js';
 import type { AdminGuard } from './admin.js';
-import { StartFailed, triggerable, type StartTask } from './task-starter.js';
+import { StartFailed, StartUnconfirmed, triggerable, type StartTask } from './task-starter.js';
 
 const CRON_ALIASES = ['sync-centers', 'run-batch', 'sync-and-run'];
 
@@ -48,6 +48,7 @@ export function operationsRoutes(app: FastifyInstance, deps: OperationsDeps): vo
       return reply.code(202).send({ success: true, task: started.task, run_id: started.runId });
     } catch (err) {
       if (err instanceof StartFailed) return reply.code(422).send({ success: false, error: `the run could not start: ${err.message}` });
+      if (err instanceof StartUnconfirmed) return reply.code(504).send({ success: false, error: err.message, task: err.task, pid: err.pid });
       throw err;
     }
   };

@@ -45,6 +45,12 @@ export const serveSettings = {
     { min: 0, max: 3600 },
     { default: 5 },
   ),
+  startReportSeconds: settings.int(
+    'OPS_SERVE_START_TIMEOUT_SECONDS',
+    "Postgres: how long a request that starts a run waits for the run's process to report that it started (or was skipped); past it 504, and the run goes on",
+    { min: 1, max: 3600 },
+    { default: 15 },
+  ),
   processing: settings.bool('OPS_TRACK_PROCESSING', 'run process-tracking in the background after events arrive', { default: true }),
   processDebounceMs: settings.int(
     'OPS_TRACK_PROCESS_DEBOUNCE_MS',

@@ -25,6 +25,21 @@ export type StartTask = (name: string) => Promise<Started>;
 /** The run could not start at all (a bad setting, a task that needs arguments): a person must fix something. */
 export class StartFailed extends Error {}
 
+/**
+ * The run's process was started but did not say in time whether it holds its
+ * lock (e.g. its database does not answer). It is left running: it may still
+ * start, and its outcome lands in task_logs as usual.
+ */
+export class StartUnconfirmed extends Error {
+  constructor(
+    readonly task: string,
+    readonly pid: number,
+    readonly waitedMs: number,
+  ) {
+    super(`ops ${task} (pid ${pid}) was started but did not report within ${waitedMs / 1000} s whether it holds its lock; it goes on running`);
+  }
+}
+
 /** Tasks that cannot run from a request, and what to use instead. */
 const NEEDS_INPUT: Record<string, string> = {
   'track-ingest': 'it reads NDJSON from a file or stdin: use ops track ingest, or the ingest endpoints',
@@ -53,8 +68,12 @@ interface LogRecord {
   level?: string;
 }
 
-/** Postgres: `ops <name>` as a child; its JSON log lines say when it started (or was skipped). */
-export function processStarter(): StartTask {
+/**
+ * Postgres: `ops <name>` as a child; its JSON log lines say when it started (or
+ * was skipped). Past `reportWithinMs` without either, StartUnconfirmed: the
+ * request is answered, the child is not killed.
+ */
+export function processStarter(reportWithinMs: number): StartTask {
   return (name) =>
     new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [process.argv[1]!, name], { stdio: ['ignore', 'ignore', 'pipe'], env: process.env, detached: true });
@@ -62,8 +81,14 @@ export function processStarter(): StartTask {
       let settled = false;
       let pending = '';
       let lastError = '';
+      const timer = setTimeout(() => {
+        if (settled || child.pid === undefined) return; // no pid: spawn failed, its 'error' settles
+        settled = true;
+        reject(new StartUnconfirmed(name, child.pid, reportWithinMs));
+      }, reportWithinMs);
       const settle = (value: Started) => {
         settled = true;
+        clearTimeout(timer);
         resolve(value);
       };
       child.stderr.on('data', (chunk: Buffer) => {
@@ -88,6 +113,7 @@ export function processStarter(): StartTask {
       const fail = (why: string) => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         reject(new StartFailed(why));
       };
       child.on('error', (err) => fail(err.message));
