@@ -212,6 +212,15 @@ for (const backend of backends) {
       const history = await db.use((k) => k.selectFrom('sync_history').selectAll().executeTakeFirstOrThrow());
       assert.equal(history.status, 'completed');
       assert.equal(history.records_failed, result.json.failure_count);
+      // A NUL character (no Postgres text holds one) fails its participant, not its page.
+      const nul = result.json.failures.filter((f: any) => /^user\.last_name contains a NUL character/.test(f.reason));
+      assert.ok(nul.length > 0, JSON.stringify(result.json.failures.map((f: any) => f.reason)));
+      const nulIds = nul.map((f: any) => Number(/registration (\d+)/.exec(f.item)?.[1]));
+      const storedIds = new Set(stored);
+      assert.ok(
+        nulIds.every((id: number) => id > 0 && !storedIds.has(id)),
+        'the participant with the NUL is not stored',
+      );
     });
 
     test('the hourly budget: work past it is deferred, not failed, and resumes when calls are free again', async () => {
