@@ -219,14 +219,12 @@ export interface ProviderSlotsTable {
   until: Timestamp | null;
 }
 
-/** Fetched backfill pages waiting to be merged into participants (0011, 0013). */
+/** Fetched backfill pages waiting to be merged into participants (0011, 0013, 0015). */
 export interface BackfillPagesTable {
   event_id: Int;
   page: number;
-  /** 'copy': COPY text (Postgres); 'json': JSON rows (the embedded database). */
-  format: 'copy' | 'json';
-  rows: Uint8Array;
-  rejected: number;
+  /** The provider's answer, as it came. */
+  body: Uint8Array;
   last: boolean;
   fetched_at: Timestamp;
 }

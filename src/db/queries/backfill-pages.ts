@@ -1,7 +1,7 @@
 /**
  * Every statement on backfill_pages: fetched backfill pages waiting to be
- * merged into participants (see migrations/0011_backfill_pages.ts and
- * 0013_backfill_page_formats.ts).
+ * merged into participants, each as the provider sent it (see
+ * migrations/0011_backfill_pages.ts and 0015_backfill_page_bodies.ts).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
@@ -10,16 +10,13 @@ type Db = Kysely<Database>;
 
 export interface FetchedPage {
   page: number;
-  /** The page's valid rows, as preparePage made them. */
-  format: 'copy' | 'json';
-  rows: Uint8Array;
-  /** Rows of the page that failed validation (already reported as failed items). */
-  rejected: number;
+  /** The provider's answer, as it came. */
+  body: Uint8Array;
   last: boolean;
 }
 
 export async function storeFetchedPage(db: Db, eventId: number, page: FetchedPage, at: Date): Promise<void> {
-  const values = { format: page.format, rows: page.rows, rejected: page.rejected, last: page.last, fetched_at: at };
+  const values = { body: page.body, last: page.last, fetched_at: at };
   await db
     .insertInto('backfill_pages')
     .values({ event_id: eventId, page: page.page, ...values })
@@ -27,19 +24,21 @@ export async function storeFetchedPage(db: Db, eventId: number, page: FetchedPag
     .execute();
 }
 
-/** The event's fetched pages not yet merged, in page order (without their rows). */
+/** The event's fetched pages not yet merged, in page order (without their bodies). */
 export async function fetchedPages(db: Db, eventId: number): Promise<Array<{ page: number; last: boolean }>> {
   return db.selectFrom('backfill_pages').select(['page', 'last']).where('event_id', '=', eventId).orderBy('page').execute();
 }
 
-/** One waiting page's rows (a resumed backfill merges them). */
-export async function fetchedPageRows(db: Db, eventId: number, page: number): Promise<{ format: 'copy' | 'json'; rows: Uint8Array } | undefined> {
-  return db.selectFrom('backfill_pages').select(['format', 'rows']).where('event_id', '=', eventId).where('page', '=', page).executeTakeFirst();
+/** One waiting page's body (a resumed backfill merges it). */
+export async function fetchedPageBody(db: Db, eventId: number, page: number): Promise<Uint8Array | undefined> {
+  const row = await db.selectFrom('backfill_pages').select('body').where('event_id', '=', eventId).where('page', '=', page).executeTakeFirst();
+  return row?.body;
 }
 
-/** Removes a merged page (in the merge's transaction); what it counted. */
-export async function takeFetchedPage(db: Db, eventId: number, page: number): Promise<{ rejected: number; last: boolean } | undefined> {
-  return db.deleteFrom('backfill_pages').where('event_id', '=', eventId).where('page', '=', page).returning(['rejected', 'last']).executeTakeFirst();
+/** Removes a merged page (in the merge's transaction); whether it was there. */
+export async function takeFetchedPage(db: Db, eventId: number, page: number): Promise<boolean> {
+  const result = await db.deleteFrom('backfill_pages').where('event_id', '=', eventId).where('page', '=', page).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
 }
 
 /** A backfill started over forgets the pages of the pass before. */

@@ -1,7 +1,8 @@
 /**
  * Every HTTP attempt to RunSignUp: the credentials as query parameters, at
  * most `maxInFlight` attempts of one credential in flight in this process,
- * `beforeCall` before each attempt (it counts and may refuse), and the
+ * `beforeCall` before each attempt (it counts, may refuse, may hold a slot
+ * until the answer is in), and the
  * provider's answers turned into outcomes: an `error` body is an error
  * whatever the HTTP status; 429 and error 14 mean "slow down" (wait, tell
  * onThrottle, retry); 5xx, timeouts and network errors are retried.
@@ -30,7 +31,20 @@ const pauses = new Map<string, PauseGate>();
 
 export interface Answer {
   status: number;
+  /** The body read as JSON, or as text when it is not JSON. */
   data: unknown;
+  /** The body as it came. */
+  body: Buffer;
+}
+
+/** As axios reads a JSON answer: parsed when it parses, else the text. */
+function readBody(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** A wait before the attempt after `attempt`: doubling from ~2 s, a little jitter so that callers do not come back together. */
@@ -94,17 +108,20 @@ export class Transport {
   private attempt(path: string, params: Record<string, string | number | undefined>, attempt: number, signal?: AbortSignal): Promise<Answer> {
     return this.limit(async () => {
       // Inside the slot: what beforeCall lets through goes out at once.
-      await this.config.beforeCall?.(signal);
-      signal?.throwIfAborted();
-      const release = await this.config.callSlot?.(signal);
+      const release = await this.config.beforeCall?.(signal);
+      if (signal?.aborted) {
+        await release?.();
+        signal.throwIfAborted();
+      }
       this.count += 1;
       const { apiKey, apiSecret } = this.config.credentials;
-      let response: Answer;
+      let answered: { status: number; data: Buffer | ArrayBuffer };
       try {
-        response = await this.http.get(path, {
+        answered = await this.http.get<Buffer>(path, {
           params: { ...params, api_key: apiKey, api_secret: apiSecret, format: 'json' },
           signal,
           acceptStatus: CLIENT_ERRORS,
+          body: 'bytes',
         });
       } catch (error) {
         if (error instanceof UpstreamError && error.details.status === 429) {
@@ -120,7 +137,9 @@ export class Transport {
       } finally {
         await release?.();
       }
-      return this.read(response, path, attempt);
+      // Read once the slot is free: the answer is in, another call may go out.
+      const body = Buffer.isBuffer(answered.data) ? answered.data : Buffer.from(answered.data);
+      return this.read({ status: answered.status, data: readBody(body), body }, path, attempt);
     });
   }
 
