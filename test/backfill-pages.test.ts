@@ -2,19 +2,16 @@
  * A backfill page's write path, on both databases: a page prepared for its
  * merge (COPY text on Postgres, JSON on the embedded database) and merged
  * gives exactly the rows upsertParticipants gives, on a first pass, over
- * stored rows, and without its id range; a page kept in backfill_pages comes
- * back as it was sent; page transactions of a backfill commit asynchronously,
- * and only they.
+ * stored rows, and without its id range; page transactions of a backfill
+ * commit asynchronously on Postgres, and only they.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql, type Kysely } from 'kysely';
-import { fetchedPageBody, storeFetchedPage } from '../src/db/queries/backfill-pages.js';
 import { addPartner } from '../src/db/queries/partners.js';
 import { markRemoved, mergePreparedPage, type ParticipantRow, preparePage, upsertParticipants } from '../src/db/queries/participants.js';
 import { upsertRace, upsertRaceEvent } from '../src/db/queries/race-events.js';
 import type { Database } from '../src/db/schema.js';
-import { participantRowsOf } from '../src/integrations/runsignup.js';
 import { inPageTransaction } from '../src/tasks/races/page-transaction.js';
 import type { EventSyncDeps } from '../src/tasks/races/event-sync.js';
 import { backends } from './helpers/db.js';
@@ -74,7 +71,7 @@ async function rowsOf(k: Kysely<Database>, eventId: number) {
 
 for (const backend of backends) {
   describe(`backfill page writes on ${backend.name}`, { skip: backend.skip }, () => {
-    test('a prepared page merges to the rows upsertParticipants writes: first pass, over stored rows, and read back from backfill_pages', async () => {
+    test('a prepared page merges to the rows upsertParticipants writes: first pass, over stored rows, and without its id range', async () => {
       const db = await backend.create();
       await db.use(async (k) => {
         for (const id of [1, 2, 3]) await event(k, id);
@@ -112,21 +109,6 @@ for (const backend of backends) {
           (await rowsOf(k, 3)).map((r) => ({ ...r, race_id: 1 })),
           await rowsOf(k, 1),
         );
-      });
-    });
-
-    test('a page kept in backfill_pages comes back byte for byte, and its rows read again', async () => {
-      const db = await backend.create();
-      await db.use(async (k) => {
-        await event(k, 4);
-        const rows = [{ registration_id: 7, user: { first_name: 'Zoë 🏃\t"x"' } }, { registration_id: 8 }];
-        const body = Buffer.from(JSON.stringify([{ event: { event_id: 4, name: '10K' }, participants: rows }]));
-        await storeFetchedPage(k, 4, { page: 3, body, last: false }, T0);
-        const back = await fetchedPageBody(k, 4, 3);
-        assert.ok(back);
-        assert.ok(Buffer.from(back).equals(body));
-        assert.deepEqual(participantRowsOf(back, 4), rows);
-        assert.equal(await fetchedPageBody(k, 4, 2), undefined);
       });
     });
 

@@ -45,8 +45,6 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Statuses that are answers, not errors (e.g. 404 for "gone"). */
   acceptStatus?: number[];
-  /** 'bytes': the body as it came (a Buffer), for a caller that keeps it as well as reading it. Default: JSON when it parses. */
-  body?: 'bytes';
 }
 
 export interface HttpClient {
@@ -159,7 +157,7 @@ function fullUrl(base: string | undefined, url: string | undefined): string {
 
 function bodyHint(data: unknown): string {
   if (data == null || data === '') return '';
-  const text = typeof data === 'string' ? data : Buffer.isBuffer(data) ? data.toString('utf8', 0, 400) : JSON.stringify(data);
+  const text = typeof data === 'string' ? data : JSON.stringify(data);
   return `: ${redact(text.slice(0, 200))}`;
 }
 
@@ -201,14 +199,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const response = await throttled(host, () =>
           withAttemptSignal(timeoutMs, req.signal, async (attempt): Promise<AxiosResponse<T>> => {
             try {
-              return await instance.request<T>({
-                method,
-                url,
-                data: body,
-                params: req.params,
-                signal: attempt.signal,
-                ...(req.body === 'bytes' ? { responseType: 'arraybuffer' } : {}),
-              });
+              return await instance.request<T>({ method, url, data: body, params: req.params, signal: attempt.signal });
             } catch (error) {
               if (attempt.timedOut()) {
                 const where = describeRequest(method, options.baseURL, url);

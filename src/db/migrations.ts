@@ -14,7 +14,7 @@ import * as m0008 from '../../migrations/0008_event_jobs.js';
 import * as m0009 from '../../migrations/0009_ingest_tokens.js';
 import * as m0011 from '../../migrations/0011_backfill_pages.js';
 import * as m0013 from '../../migrations/0013_backfill_page_formats.js';
-import * as m0015 from '../../migrations/0015_backfill_page_bodies.js';
+import * as m0015 from '../../migrations/0015_drop_backfill_pages.js';
 
 const migrations: Record<string, Migration> = {
   '0001_task_logs': m0001,
@@ -28,7 +28,7 @@ const migrations: Record<string, Migration> = {
   '0009_ingest_tokens': m0009,
   '0011_backfill_pages': m0011,
   '0013_backfill_page_formats': m0013,
-  '0015_backfill_page_bodies': m0015,
+  '0015_drop_backfill_pages': m0015,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -219,16 +219,6 @@ export interface ProviderSlotsTable {
   until: Timestamp | null;
 }
 
-/** Fetched backfill pages waiting to be merged into participants (0011, 0013, 0015). */
-export interface BackfillPagesTable {
-  event_id: Int;
-  page: number;
-  /** The provider's answer, as it came. */
-  body: Uint8Array;
-  last: boolean;
-  fetched_at: Timestamp;
-}
-
 export interface Database {
   task_logs: TaskLogsTable;
   centers: CentersTable;
@@ -242,7 +232,6 @@ export interface Database {
   sync_history: SyncHistoryTable;
   provider_calls: ProviderCallsTable;
   provider_slots: ProviderSlotsTable;
-  backfill_pages: BackfillPagesTable;
   catalogue_urls: CatalogueUrlsTable;
   catalogue_bookmarks: CatalogueBookmarksTable;
   bigquery_results: BigqueryResultsTable;

@@ -11,7 +11,6 @@ import { type Answer, Transport } from './runsignup/transport.js';
 import {
   MAX_RESULTS_PER_PAGE,
   type Participant,
-  type ParticipantBody,
   type ParticipantPage,
   type Race,
   type RacePage,
@@ -91,25 +90,9 @@ export class RunSignUpApi {
 
   /** Participants of one event sorted by registration_id ASC, page by page from `startPage` (default 1). */
   async *participantPages(raceId: number, eventId: number, options: ParticipantPageOptions = {}, signal?: AbortSignal): AsyncGenerator<ParticipantPage> {
-    for await (const { page, rows, last } of this.participantBodies(raceId, eventId, options, signal)) {
-      yield { page, ...readParticipantRows(rows, page), last };
-    }
-  }
-
-  /**
-   * As participantPages, each page as the provider sent it (its body, to be
-   * kept) with its rows not yet validated (readParticipantRows does it): for
-   * a caller that keeps a page before it spends time on its rows.
-   */
-  async *participantBodies(raceId: number, eventId: number, options: ParticipantPageOptions = {}, signal?: AbortSignal): AsyncGenerator<ParticipantBody> {
-    for await (const { page, rows, perPage, body } of this.rowPages(
-      `/Rest/race/${encodeURIComponent(raceId)}/participants`,
-      eventId,
-      options,
-      'beside',
-      signal,
-    )) {
-      yield { page, body, rows, last: rows.length < perPage };
+    for await (const { page, rows, perPage } of this.rowPages(`/Rest/race/${encodeURIComponent(raceId)}/participants`, eventId, options, 'beside', signal)) {
+      const { valid, rejected } = parseRows<Participant>(rows, page, 'participant');
+      yield { page, participants: valid, rejected, received: rows.length, last: rows.length < perPage };
     }
   }
 
@@ -141,7 +124,7 @@ export class RunSignUpApi {
     options: ParticipantPageOptions,
     where: 'beside' | 'inside',
     signal?: AbortSignal,
-  ): AsyncGenerator<{ page: number; rows: unknown[]; perPage: number; body: Buffer }> {
+  ): AsyncGenerator<{ page: number; rows: unknown[]; perPage: number }> {
     // Asking for more than the provider serves would make every page look like the last.
     const perPage = clampPage(options.perPage ?? MAX_RESULTS_PER_PAGE, MAX_RESULTS_PER_PAGE);
     for (let page = Math.max(1, Math.floor(options.startPage ?? 1)); ; page++) {
@@ -159,7 +142,7 @@ export class RunSignUpApi {
       const rows = this.shape(answer, path, (body) => eventRows(body, eventId, where));
       // Nothing of the page is used after the yield, so none of it stays alive while the caller works on it.
       const last = rows.length < perPage;
-      yield { page, rows, perPage, body: answer.body };
+      yield { page, rows, perPage };
       if (last) return;
     }
   }
@@ -177,29 +160,6 @@ export class RunSignUpApi {
         code: 'malformed',
       });
     }
-  }
-}
-
-/**
- * Validates a page's participant rows (from participantBodies or
- * participantRowsOf), or rows from…to of them: the valid ones, and each
- * rejected one with its reason.
- */
-export function readParticipantRows(rows: unknown[], page: number, from = 0, to = rows.length): Omit<ParticipantPage, 'page' | 'last'> {
-  const { valid, rejected } = parseRows<Participant>(rows, page, 'participant', from, to);
-  return { participants: valid, rejected, received: to - from };
-}
-
-/** The participant rows of `eventId` in a body that participantBodies gave (kept, then read again). */
-export function participantRowsOf(body: Uint8Array, eventId: number): unknown[] {
-  try {
-    return eventRows(JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')), eventId, 'beside');
-  } catch (err) {
-    throw new UpstreamError(`a kept page of event ${eventId} cannot be read again: ${err instanceof Error ? err.message : String(err)}`, {
-      system: 'RunSignUp',
-      retriable: false,
-      code: 'malformed',
-    });
   }
 }
 

@@ -133,15 +133,15 @@ async function anyStoredBetween(db: Db, eventId: number, low: number, high: numb
 }
 
 /**
- * A backfill page made ready to be kept (backfill_pages) and merged
- * (mergePreparedPage): COPY text where the database can COPY (Postgres), JSON
+ * A backfill page made ready to be merged (mergePreparedPage), outside the
+ * merge's transaction: COPY text where the database can COPY (Postgres), JSON
  * where it cannot (the embedded database). One row per registration (the last
  * listed wins).
  */
 export interface PreparedPage {
   format: 'copy' | 'json';
   rows: Uint8Array;
-  /** The lowest and highest registration id in it; unknown for a page read back. */
+  /** The lowest and highest registration id in it; when unknown, the merge takes the path for stored rows. */
   ids?: { low: number; high: number };
 }
 

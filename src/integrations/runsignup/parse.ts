@@ -122,18 +122,17 @@ function parseRemoved(raw: unknown): RemovedParticipant {
   };
 }
 
-/** Validates each row of a page (or of rows from…to of it); a bad row is a Rejected entry, the others are kept in order. */
-export function parseRows<T>(rows: unknown[], page: number, kind: 'participant' | 'removed', from = 0, to = rows.length): { valid: T[]; rejected: Rejected[] } {
+/** Validates each row of a page; a bad row is a Rejected entry, the others are kept in order. */
+export function parseRows<T>(rows: unknown[], page: number, kind: 'participant' | 'removed'): { valid: T[]; rejected: Rejected[] } {
   const valid: T[] = [];
   const rejected: Rejected[] = [];
   const parse = (kind === 'participant' ? parseParticipant : parseRemoved) as (raw: unknown) => T;
-  for (let i = from; i < to; i++) {
-    const raw = rows[i];
+  rows.forEach((raw, i) => {
     try {
       valid.push(parse(raw));
     } catch (err) {
       rejected.push({ item: rowItem(raw, i, page, kind === 'participant' ? 'participant' : 'removed participant'), reason: reasonOf(err) });
     }
-  }
+  });
   return { valid, rejected };
 }

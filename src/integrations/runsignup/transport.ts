@@ -31,20 +31,7 @@ const pauses = new Map<string, PauseGate>();
 
 export interface Answer {
   status: number;
-  /** The body read as JSON, or as text when it is not JSON. */
   data: unknown;
-  /** The body as it came. */
-  body: Buffer;
-}
-
-/** As axios reads a JSON answer: parsed when it parses, else the text. */
-function readBody(body: Buffer): unknown {
-  const text = body.toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 /** A wait before the attempt after `attempt`: doubling from ~2 s, a little jitter so that callers do not come back together. */
@@ -115,13 +102,12 @@ export class Transport {
       }
       this.count += 1;
       const { apiKey, apiSecret } = this.config.credentials;
-      let answered: { status: number; data: Buffer | ArrayBuffer };
+      let response: Answer;
       try {
-        answered = await this.http.get<Buffer>(path, {
+        response = await this.http.get(path, {
           params: { ...params, api_key: apiKey, api_secret: apiSecret, format: 'json' },
           signal,
           acceptStatus: CLIENT_ERRORS,
-          body: 'bytes',
         });
       } catch (error) {
         if (error instanceof UpstreamError && error.details.status === 429) {
@@ -137,9 +123,7 @@ export class Transport {
       } finally {
         await release?.();
       }
-      // Read once the slot is free: the answer is in, another call may go out.
-      const body = Buffer.isBuffer(answered.data) ? answered.data : Buffer.from(answered.data);
-      return this.read({ status: answered.status, data: readBody(body), body }, path, attempt);
+      return this.read(response, path, attempt);
     });
   }
 

@@ -104,16 +104,6 @@ export interface ParticipantPage {
   last: boolean;
 }
 
-/** A page of participants as the provider sent it, its rows not yet validated. */
-export interface ParticipantBody {
-  page: number;
-  /** The answer's body, as it came. */
-  body: Uint8Array;
-  /** The event's rows in it (the body read). */
-  rows: unknown[];
-  last: boolean;
-}
-
 export interface RemovedParticipant {
   registrationId: number;
   userId: number | null;
