@@ -11,8 +11,9 @@
  * keeping it costs more than the merge it would hide. The earlier hand-over
  * table (backfill_pages, dropped by migration 0015) sent every page to
  * Postgres twice; on this 2-core machine, shared with the simulator and
- * Postgres, a page merged at once used 30-40 % less Postgres CPU and 5-10 %
- * less of ours, and ran 10-40 % faster (scripts/bench/backfill.mjs, README).
+ * Postgres, a page merged at once used 40 % less Postgres CPU and 15 % less
+ * of ours, and a million rows went 24 % faster (scripts/bench/backfill.mjs,
+ * README).
  *
  * On Postgres, page transactions commit without waiting for the WAL flush
  * (synchronous_commit off; the embedded database dies with the process, so
