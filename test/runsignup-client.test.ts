@@ -250,9 +250,10 @@ test('a malformed participant is rejected with its reason; the rest of the page 
   assert.equal(page.received, sim.currentRegistrations(event.eventId).length);
   for (const r of page.rejected) {
     assert.match(r.item, /^(registration \d+|participant #\d+ of page 1)$/);
-    assert.match(r.reason, /registration_id|last_modified/);
+    assert.match(r.reason, /registration_id|last_modified|user\.last_name contains a NUL character/);
   }
   assert.ok(page.rejected.some((r) => r.item.startsWith('registration ') && /last_modified/.test(r.reason)));
+  assert.ok(page.rejected.some((r) => r.item.startsWith('registration ') && /NUL character/.test(r.reason)));
 });
 
 test('error 6 in a 200: a final error naming the label and the provider message, never the secret; probe says so too', async () => {

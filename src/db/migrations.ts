@@ -15,6 +15,7 @@ import * as m0009 from '../../migrations/0009_ingest_tokens.js';
 import * as m0011 from '../../migrations/0011_backfill_pages.js';
 import * as m0013 from '../../migrations/0013_backfill_page_formats.js';
 import * as m0014 from '../../migrations/0014_staging_event_indexes.js';
+import * as m0015 from '../../migrations/0015_drop_backfill_pages.js';
 
 const migrations: Record<string, Migration> = {
   '0001_task_logs': m0001,
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0011_backfill_pages': m0011,
   '0013_backfill_page_formats': m0013,
   '0014_staging_event_indexes': m0014,
+  '0015_drop_backfill_pages': m0015,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

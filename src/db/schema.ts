@@ -219,18 +219,6 @@ export interface ProviderSlotsTable {
   until: Timestamp | null;
 }
 
-/** Fetched backfill pages waiting to be merged into participants (0011, 0013). */
-export interface BackfillPagesTable {
-  event_id: Int;
-  page: number;
-  /** 'copy': COPY text (Postgres); 'json': JSON rows (the embedded database). */
-  format: 'copy' | 'json';
-  rows: Uint8Array;
-  rejected: number;
-  last: boolean;
-  fetched_at: Timestamp;
-}
-
 export interface Database {
   task_logs: TaskLogsTable;
   centers: CentersTable;
@@ -244,7 +232,6 @@ export interface Database {
   sync_history: SyncHistoryTable;
   provider_calls: ProviderCallsTable;
   provider_slots: ProviderSlotsTable;
-  backfill_pages: BackfillPagesTable;
   catalogue_urls: CatalogueUrlsTable;
   catalogue_bookmarks: CatalogueBookmarksTable;
   bigquery_results: BigqueryResultsTable;

@@ -43,13 +43,35 @@ export function optionalId(value: unknown, name: string): number | null {
   return value === undefined || value === null || value === '' ? null : id(value, name);
 }
 
-/** Free text, numbers accepted as text; empty → null; longer than `max` → refused. */
+const NUL_REASON = 'contains a NUL character (\\u0000), which the database cannot store';
+
+/**
+ * Free text, numbers accepted as text; empty → null; longer than `max` → refused;
+ * with a NUL character → refused here, as no Postgres text can hold one (the
+ * database would refuse the whole page).
+ */
 export function text(value: unknown, name: string, max: number = TEXT_DEFAULT_MAX): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' && typeof value !== 'number') throw new ValidationError(`${name} must be text (got ${kindOf(value)})`);
   const s = typeof value === 'string' ? value.trim() : String(value);
   if (s.length > max) throw new ValidationError(`${name} is longer than ${max} characters (${s.length})`);
+  if (s.includes('\u0000')) throw new ValidationError(`${name} ${NUL_REASON}`);
   return s === '' ? null : s;
+}
+
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(hasNul);
+  for (const [key, v] of Object.entries(value)) if (key.includes('\u0000') || hasNul(v)) return true;
+  return false;
+}
+
+/** Any JSON value kept as JSON (jsonb, which cannot hold a NUL character either); refused when it has one, in a key or a text. */
+export function json(value: unknown, name: string): unknown {
+  if (value === undefined || value === null) return null;
+  if (hasNul(value)) throw new ValidationError(`${name} ${NUL_REASON}`);
+  return value;
 }
 
 /** A text or number field through a conversion, naming the field when either fails. */

@@ -4,7 +4,7 @@
  */
 import { ValidationError } from '../../core/errors.js';
 import { PARTICIPANT_LIMITS } from '../limits.js';
-import { asFields, converted, type Fields, id, optionalId, optionalObject, text } from './fields.js';
+import { asFields, converted, type Fields, id, json, optionalId, optionalObject, text } from './fields.js';
 import { parseProviderDate, parseProviderTime, parseUnixSeconds, PROVIDER_ZONE } from './time.js';
 import type { Participant } from './types.js';
 
@@ -53,7 +53,7 @@ export function parseParticipant(raw: unknown): Participant {
     registrationDate: converted(text(p.registration_date, 'registration_date', 40), 'registration_date', (v) => parseProviderTime(v, PROVIDER_ZONE)),
     lastModified: converted(p.last_modified, 'last_modified', parseUnixSeconds),
     amountPaid: parseMoney(p.amount_paid),
-    teamInfo: p.team_info ?? null,
+    teamInfo: json(p.team_info, 'team_info'),
     city: text(address.city, 'user.address.city', L.city),
     state: text(address.state, 'user.address.state', L.state),
     zipcode: text(address.zipcode, 'user.address.zipcode', L.zip_code),

@@ -1,7 +1,8 @@
 /**
  * Every HTTP attempt to RunSignUp: the credentials as query parameters, at
  * most `maxInFlight` attempts of one credential in flight in this process,
- * `beforeCall` before each attempt (it counts and may refuse), and the
+ * `beforeCall` before each attempt (it counts, may refuse, may hold a slot
+ * until the answer is in), and the
  * provider's answers turned into outcomes: an `error` body is an error
  * whatever the HTTP status; 429 and error 14 mean "slow down" (wait, tell
  * onThrottle, retry); 5xx, timeouts and network errors are retried.
@@ -94,9 +95,11 @@ export class Transport {
   private attempt(path: string, params: Record<string, string | number | undefined>, attempt: number, signal?: AbortSignal): Promise<Answer> {
     return this.limit(async () => {
       // Inside the slot: what beforeCall lets through goes out at once.
-      await this.config.beforeCall?.(signal);
-      signal?.throwIfAborted();
-      const release = await this.config.callSlot?.(signal);
+      const release = await this.config.beforeCall?.(signal);
+      if (signal?.aborted) {
+        await release?.();
+        signal.throwIfAborted();
+      }
       this.count += 1;
       const { apiKey, apiSecret } = this.config.credentials;
       let response: Answer;

@@ -21,14 +21,10 @@ export interface RunSignUpConfig {
   /**
    * Called before EVERY HTTP attempt (first tries and retries alike: each is an API call the provider counts).
    * May throw (e.g. a budget that is spent): the client rethrows that error unchanged and makes no request.
-   * May also wait.
+   * May also wait (e.g. for one of the calls in flight that the provider allows, shared with other processes).
+   * The function it may return is called once the answer is in (or the request failed).
    */
-  beforeCall?: (signal?: AbortSignal) => Promise<void>;
-  /**
-   * Called after beforeCall, right before the request goes out; the function it returns is called once the
-   * answer is in (or the request failed). For a limit of calls in flight shared with other processes.
-   */
-  callSlot?: (signal?: AbortSignal) => Promise<() => Promise<void>>;
+  beforeCall?: (signal?: AbortSignal) => Promise<void | (() => Promise<void>)>;
   /** Told after a throttle answer (429 or error 14) with the wait applied, so a caller can slow everything down. */
   onThrottle?: (waitMs: number) => void;
   log?: Logger;

@@ -98,10 +98,12 @@ export function participantRow(
     },
   };
   if (malformedRate > 0 && draw(seed, 'malformed', event.eventId, index) < malformedRate) {
-    const variant = index % 3;
+    const variant = index % 4;
     if (variant === 0) delete row.registration_id;
     else if (variant === 1) row.registration_id = `R-${registrationId}`;
-    else row.last_modified = 'yesterday';
+    else if (variant === 2) row.last_modified = 'yesterday';
+    // A NUL character, which no Postgres text can hold.
+    else (row.user as Record<string, unknown>).last_name = `${who.last}\u0000`;
   }
   return row;
 }

@@ -11,7 +11,14 @@ import { sleep, type Clock } from '../../core/clock.js';
 import { OpsError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { PartnerRow } from '../../db/queries/partners.js';
-import { credentialKey, pruneProviderCalls, releaseProviderSlot, takeProviderCall, takeProviderSlot } from '../../db/queries/provider-calls.js';
+import {
+  credentialKey,
+  ensureProviderSlots,
+  pruneProviderCalls,
+  releaseProviderSlot,
+  takeProviderCall,
+  takeProviderCallAndSlot,
+} from '../../db/queries/provider-calls.js';
 import type { Database } from '../../db/schema.js';
 import { RunSignUpApi } from '../../integrations/runsignup.js';
 import type { ProviderConfig } from './settings.js';
@@ -37,6 +44,7 @@ export class PartnerSession {
   private readonly credential: string;
   private readonly holderPrefix = randomUUID();
   private calls = 0;
+  private slotsMade = false;
   /** Calls taken from the budget ahead of a client's first calls (reserve). */
   private readonly prepaid = new WeakMap<RunSignUpApi, number>();
 
@@ -68,7 +76,6 @@ export class PartnerSession {
       attempts: config.attempts,
       maxInFlight: EVENTS_IN_FLIGHT_PER_PARTNER,
       beforeCall: (signal) => this.beforeCall(api, signal),
-      callSlot: (signal) => this.callSlot(signal),
       onThrottle: (waitMs) => {
         this.pausedUntil = Math.max(this.pausedUntil, Date.now() + waitMs);
         log.warn('throttled by the provider: slowing down', { partner: this.partner.name, wait_ms: waitMs });
@@ -94,31 +101,45 @@ export class PartnerSession {
   }
 
   /**
-   * One of the credential's in-flight slots, shared with every other process
-   * through the database (RunSignUp: at most 2 calls at once); waits for one.
-   * A slot outlives a dead holder by the call's timeout at most.
+   * Before every call: wait out a throttle another call of this partner met,
+   * then take one call from the budget (or a reserved one) together with one
+   * of the credential's in-flight slots, shared with every other process
+   * through the database (RunSignUp: at most 2 calls at once); waits for a
+   * slot. A slot outlives a dead holder by the call's timeout at most. The
+   * function returned frees the slot once the answer is in.
    */
-  private async callSlot(signal?: AbortSignal): Promise<() => Promise<void>> {
-    const { db, config } = this.deps;
+  private async beforeCall(api: RunSignUpApi, signal?: AbortSignal): Promise<() => Promise<void>> {
+    const wait = this.pausedUntil - Date.now();
+    if (wait > 0) await sleep(wait, signal);
+    const { db, config, now } = this.deps;
+    if (!this.slotsMade) {
+      await ensureProviderSlots(db, this.credential, EVENTS_IN_FLIGHT_PER_PARTNER);
+      this.slotsMade = true;
+    }
     const holder = `${this.holderPrefix}/${++this.calls}`;
     const leaseMs = config.timeoutSeconds * 1000 + 5000;
     for (;;) {
-      const slot = await takeProviderSlot(db, this.credential, EVENTS_IN_FLIGHT_PER_PARTNER, holder, leaseMs);
-      if (slot !== undefined) return () => releaseProviderSlot(db, this.credential, slot, holder).catch(() => {});
+      if (this.exhausted) throw this.exhausted;
+      const prepaid = this.prepaid.get(api) ?? 0;
+      const taken = await takeProviderCallAndSlot(db, this.credential, {
+        now: now(),
+        perHour: config.callsPerHour,
+        count: prepaid > 0 ? 0 : 1,
+        slots: EVENTS_IN_FLIGHT_PER_PARTNER,
+        holder,
+        leaseMs,
+      });
+      if (taken.refused) {
+        this.exhausted = new BudgetExhaustedError(this.partner.name, taken.refused.freeAt, config.callsPerHour);
+        throw this.exhausted;
+      }
+      if (taken.slot !== undefined) {
+        if (prepaid > 0) this.prepaid.set(api, prepaid - 1);
+        const slot = taken.slot;
+        return () => releaseProviderSlot(db, this.credential, slot, holder).catch(() => {});
+      }
       await sleep(40 + Math.random() * 60, signal);
     }
-  }
-
-  /** Before every call: wait out a throttle another call of this partner met, then take one call from the budget (or a reserved one). */
-  private async beforeCall(api: RunSignUpApi, signal?: AbortSignal): Promise<void> {
-    const wait = this.pausedUntil - Date.now();
-    if (wait > 0) await sleep(wait, signal);
-    const prepaid = this.prepaid.get(api) ?? 0;
-    if (prepaid > 0) {
-      this.prepaid.set(api, prepaid - 1);
-      return;
-    }
-    await this.takeCalls(1);
   }
 
   private async takeCalls(count: number): Promise<void> {
