@@ -150,20 +150,32 @@ export async function stageChunks(
 /**
  * Runs `batch` in transactions until one finds nothing, on `workers`
  * connections at once; each batch claims its rows (skip locked), so the
- * workers share the list. Returns how many rows were done in all.
+ * workers share the list. Returns how many rows were done in all. When one
+ * worker fails, the others stop after their current batch (each batch is its
+ * own transaction, so what committed is whole) and the first failure is
+ * thrown only once all have stopped: the run never ends while a worker still
+ * writes.
  */
 async function drain(ctx: Ctx, workers: number, batch: (trx: Kysely<Database>) => Promise<number>): Promise<number> {
   const db = ctx.db as Kysely<Database>;
   let done = 0;
+  let failed = false;
   const worker = async () => {
-    for (;;) {
-      const n = await db.transaction().execute(batch);
-      if (n === 0) return;
-      done += n;
-      await between(ctx);
+    try {
+      while (!failed) {
+        const n = await db.transaction().execute(batch);
+        if (n === 0) return;
+        done += n;
+        await between(ctx);
+      }
+    } catch (error) {
+      failed = true;
+      throw error;
     }
   };
-  await Promise.all(Array.from({ length: workers }, worker));
+  const outcomes = await Promise.allSettled(Array.from({ length: workers }, worker));
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure) throw failure.reason;
   return done;
 }
 
