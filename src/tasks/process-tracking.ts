@@ -10,7 +10,7 @@
 import type { Kysely } from 'kysely';
 import { defineTask } from '../core/task.js';
 import type { Database } from '../db/schema.js';
-import { markForReprocess } from '../db/queries/tracking-business.js';
+import { markForReprocess } from '../db/queries/tracking-dirty.js';
 import { checkPipeline, recordWatermark } from '../db/queries/tracking-raw.js';
 import { emptyTotals, rebuildBusiness, stageChunks, trackingSettings } from './tracking/pipeline.js';
 

@@ -8,6 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { NON_CONVERSION_TYPES, SESSION_GAP_MINUTES } from './tracking-rules.js';
+import { markMarkedDaysDirty } from './tracking-dirty.js';
 import { tuneTransaction } from './tracking-tuning.js';
 
 type Db = Kysely<Database>;
@@ -78,10 +79,7 @@ export async function rebuildSessions(trx: Db, limit: number): Promise<number> {
     ) numbered
     group by customer_id, visitor_key, n`.execute(trx);
   await markSessionDays(trx);
-  await sql`
-    insert into staging.dirty_days (customer_id, day)
-    select distinct customer_id, day from marked_days order by customer_id, day
-    on conflict do nothing`.execute(trx);
+  await markMarkedDaysDirty(trx);
   await sql`delete from staging.dirty_visitors d using chosen_visitors v where d.customer_id = v.customer_id and d.visitor_key = v.visitor_key`.execute(trx);
   return chosen;
 }
@@ -126,26 +124,4 @@ export async function countDirty(db: Db): Promise<{ visitors: number; days: numb
   const { rows } = await sql<{ visitors: number; days: number }>`
     select (select count(*) from staging.dirty_visitors)::int as visitors, (select count(*) from staging.dirty_days)::int as days`.execute(db);
   return rows[0];
-}
-
-/** Every dirty list is empty (the caller saw both rebuilds find nothing): the work check may skip the business step. */
-export async function clearBusinessPending(db: Db): Promise<void> {
-  await sql`
-    update staging.pipeline_state set business_pending = false
-    where not exists (select 1 from staging.dirty_visitors) and not exists (select 1 from staging.dirty_days)`.execute(db);
-}
-
-/** --reprocess --since: every visitor with events since then, and every day since then that has facts, becomes dirty. */
-export async function markForReprocess(db: Db, since: Date): Promise<{ visitors: number; days: number }> {
-  const visitors = await sql`
-    insert into staging.dirty_visitors (customer_id, visitor_key)
-    select distinct customer_id, visitor_key from staging.events where event_time >= ${since} and not is_bot
-    on conflict do nothing`.execute(db);
-  const days = await sql`
-    insert into staging.dirty_days (customer_id, day)
-    select customer_id, day from business.daily_pages where day >= (${since}::timestamptz at time zone 'UTC')::date
-    union select customer_id, day from business.daily_conversions where day >= (${since}::timestamptz at time zone 'UTC')::date
-    on conflict do nothing`.execute(db);
-  await sql`update staging.pipeline_state set business_pending = true`.execute(db);
-  return { visitors: Number(visitors.numAffectedRows ?? 0), days: Number(days.numAffectedRows ?? 0) };
 }

@@ -8,6 +8,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { copyRows } from '../copy.js';
+import { markVisitorsDirty } from './tracking-dirty.js';
 import type { Database } from '../schema.js';
 import { type CheckedChunk, type ChunkResult, type RejectedRow, STAGING_COLUMNS } from './tracking-staging.js';
 import type { StagingRows } from './tracking-staging-rows.js';
@@ -154,15 +155,7 @@ async function markDirtyVisitors(trx: Db, rows: StagingRows, inserted: number[])
     customers.push(rows.customerIds[i]);
     visitors.push(rows.visitorKeys[i]);
   }
-  if (customers.length === 0) return;
-  await sql`
-    with dirty as (
-      insert into staging.dirty_visitors (customer_id, visitor_key)
-      select * from unnest(${customers}::text[], ${visitors}::text[])
-      on conflict do nothing
-      returning 1
-    )
-    update staging.pipeline_state set business_pending = true where exists (select 1 from dirty)`.execute(trx);
+  await markVisitorsDirty(trx, customers, visitors);
 }
 
 /** Quarantines rows (or brings a quarantined row's reason up to date), with the original payload or bytes from raw. */
