@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from './core/errors.js';
+import { dropOutputWhenClosed } from './core/closed-output.js';
 import { loadDotEnv } from './core/config.js';
 import { VERSION } from './core/version.js';
 import type { GlobalFlags } from './commands/context.js';
@@ -269,6 +270,8 @@ export function routeTaskNames(argv: string[], known: string[], addedTasks: bool
 
 export async function main(argv: string[] = process.argv): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  // A run started by `ops serve` logs into the server's pipe: the server may stop before the run ends.
+  dropOutputWhenClosed();
   try {
     loadDotEnv();
   } catch (err) {

@@ -8,6 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql, type Kysely } from 'kysely';
+import { commitsMayDeferFlush } from '../src/db/commit.js';
 import { addPartner } from '../src/db/queries/partners.js';
 import { markRemoved, mergePreparedPage, type ParticipantRow, preparePage, upsertParticipants } from '../src/db/queries/participants.js';
 import { upsertRace, upsertRaceEvent } from '../src/db/queries/race-events.js';
@@ -137,6 +138,21 @@ for (const backend of backends) {
           inside = await setting(tx);
         });
         assert.equal(inside, 'on');
+      });
+    });
+
+    test('commitsMayDeferFlush answers from the handle that opened the database, borrowing no connection (asked of the pool while a transaction holds one)', async () => {
+      const db = await backend.create();
+      await db.use(async (k) => {
+        const expected = backend.name === 'postgres';
+        // A look-up that borrowed a connection would wait here for the transaction's, the embedded database's only one.
+        const answer = (of: Kysely<Database>) =>
+          Promise.race([Promise.resolve(commitsMayDeferFlush(of)), new Promise((resolve) => setTimeout(resolve, 2_000, 'waited for a connection'))]);
+        assert.equal(await answer(k), expected);
+        await k.transaction().execute(async (tx) => {
+          assert.equal(await answer(tx), expected);
+          assert.equal(await answer(k), expected);
+        });
       });
     });
   });

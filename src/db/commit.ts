@@ -1,6 +1,6 @@
 /** How a transaction commits. */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { canCopy } from './copy-stream.js';
+import { databaseKind } from './kind.js';
 
 /**
  * Whether a commit on db may return before its WAL reaches disk: only on a
@@ -8,10 +8,11 @@ import { canCopy } from './copy-stream.js';
  * ops loses nothing it committed. The embedded database lives inside our
  * process and has no WAL writer flushing behind it: there a kill is a server
  * crash, and every such commit since the last flushed one would be lost.
- * (The connections of the pg pool are the ones canCopy knows.)
+ * Decided by the kind of the handle that opened db, with no connection
+ * borrowed (a database not opened by open.ts waits for its flush).
  */
-export function commitsMayDeferFlush(db: Kysely<any>): Promise<boolean> {
-  return canCopy(db);
+export function commitsMayDeferFlush(db: Kysely<any>): boolean {
+  return databaseKind(db) === 'postgres';
 }
 
 /**
@@ -22,5 +23,5 @@ export function commitsMayDeferFlush(db: Kysely<any>): Promise<boolean> {
  * that are redone when lost.
  */
 export async function setAsyncCommit(tx: Transaction<any>): Promise<void> {
-  if (await commitsMayDeferFlush(tx)) await sql`set local synchronous_commit = off`.execute(tx);
+  if (commitsMayDeferFlush(tx)) await sql`set local synchronous_commit = off`.execute(tx);
 }

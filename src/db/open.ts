@@ -8,14 +8,14 @@
 import { existsSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
-import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import { ConfigError, OpsError } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 import { redact } from '../core/redact.js';
 import { connectionError } from './connection-error.js';
 import { withCopy } from './copy.js';
-import { type CopyClient, registerCopyClient } from './copy-stream.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
+import { markDatabaseKind } from './kind.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -62,7 +62,10 @@ const CLOSE_WAIT_MS = 5_000;
 const SERVER_ENDED_CONNECTION = /^(57P0[1-3]|08\d\d\d)$/;
 
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openEmbedded(options);
+  const handle = options.databaseUrl ? await openPostgres(options.databaseUrl, options) : await openEmbedded(options);
+  // So that queries given only db (or a transaction of it) know what it runs on (commitsMayDeferFlush, COPY).
+  markDatabaseKind(handle.db, handle.kind);
+  return handle;
 }
 
 async function openPostgres(url: string, options: OpenOptions): Promise<DatabaseHandle> {
@@ -99,13 +102,8 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     if (closing || !inUse.has(client) || connectionLost.signal.aborted) return;
     connectionLost.abort(new OpsError(`lost the database connection (${redact(err.message)})`));
   };
-  // Each client by its server process, so that a Kysely connection can be matched with its client (COPY, copy-stream.ts).
-  const clientsByPid = new Map<number, CopyClient>();
   pool.on('connect', (client) => {
     withCopy(client, copyFrom);
-    const pid = (client as unknown as { processID: number }).processID;
-    clientsByPid.set(pid, client);
-    client.on('end', () => clientsByPid.delete(pid));
     client.on('error', (err) => lose(client, err));
     // The server's "terminating connection" reaches the running query first and
     // the socket's end only later: say the connection is lost before that query's
@@ -120,16 +118,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     await pool.end().catch(() => {});
     throw connectionError(url, err);
   }
-  const db = new Kysely<Database>({
-    dialect: new PostgresDialect({
-      pool,
-      onCreateConnection: async (connection) => {
-        const { rows } = await connection.executeQuery<{ pid: number }>(CompiledQuery.raw('select pg_backend_pid() as pid'));
-        const client = clientsByPid.get(Number(rows[0]?.pid));
-        if (client) registerCopyClient(connection, client);
-      },
-    }),
-  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
   async function acquireLock(key: string, waitMs: number, signal?: AbortSignal, onLost?: (reason: string) => void): Promise<Release | null> {
     // A dedicated connection: the lock lives exactly as long as it does.

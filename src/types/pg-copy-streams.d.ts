@@ -1,4 +1,4 @@
-// pg-copy-streams ships no types; ops uses its COPY FROM STDIN stream only (src/db/copy.ts, src/db/copy-stream.ts).
+// pg-copy-streams ships no types; ops uses its COPY FROM STDIN stream only (src/db/copy.ts).
 declare module 'pg-copy-streams' {
   import type { Writable } from 'node:stream';
 

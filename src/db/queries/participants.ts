@@ -5,7 +5,8 @@
  * COPY), or, for a backfill's pages on Postgres, by COPY (writeParticipantPage).
  */
 import { sql, type Kysely } from 'kysely';
-import { canCopy, copyFromText } from '../copy-stream.js';
+import { copyRows } from '../copy.js';
+import { databaseKind } from '../kind.js';
 import type { Database } from '../schema.js';
 
 type Db = Kysely<Database>;
@@ -62,8 +63,11 @@ export const CURRENT_ON_CONFLICT_SQL = `on conflict (event_id, registration_id) 
 const CURRENT_ON_CONFLICT = sql.raw(CURRENT_ON_CONFLICT_SQL);
 
 /** The columns a page is copied with, in INSERT_COLUMNS' order. */
-const COPY_COLUMNS = `(event_id, race_id, registration_id, user_id, first_name, last_name, email, dob, gender, age,
-  bib_num, chip_num, registration_date, last_modified, amount_paid, team_info, city, state, zipcode, country_code, first_synced_at, synced_at)`;
+const COPY_COLUMNS = [
+  ...['event_id', 'race_id', 'registration_id', 'user_id', 'first_name', 'last_name', 'email', 'dob', 'gender', 'age'],
+  ...['bib_num', 'chip_num', 'registration_date', 'last_modified', 'amount_paid', 'team_info', 'city', 'state', 'zipcode'],
+  ...['country_code', 'first_synced_at', 'synced_at'],
+] as const;
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 const ESCAPES = /[\\\t\n\r]/g;
@@ -134,9 +138,8 @@ async function anyStoredBetween(db: Db, eventId: number, low: number, high: numb
 
 /**
  * A backfill page made ready to be merged (mergePreparedPage), outside the
- * merge's transaction: COPY text where the database can COPY (Postgres), JSON
- * where it cannot (the embedded database). One row per registration (the last
- * listed wins).
+ * merge's transaction: COPY text on Postgres (copyRows), JSON on the embedded
+ * database. One row per registration (the last listed wins).
  */
 export interface PreparedPage {
   format: 'copy' | 'json';
@@ -147,7 +150,7 @@ export interface PreparedPage {
 
 export async function preparePage(db: Db, eventId: number, raceId: number, page: ParticipantRow[], syncedAt: Date): Promise<PreparedPage> {
   const rows = lastPerKey(page);
-  if (!(await canCopy(db))) return { format: 'json', rows: Buffer.from(JSON.stringify(rows)) };
+  if (databaseKind(db) !== 'postgres') return { format: 'json', rows: Buffer.from(JSON.stringify(rows)) };
   const ids = rows.length === 0 ? undefined : { low: rows[0]!.registrationId, high: rows[0]!.registrationId };
   for (const r of rows) {
     if (r.registrationId < ids!.low) ids!.low = r.registrationId;
@@ -168,13 +171,13 @@ export async function mergePreparedPage(db: Db, eventId: number, raceId: number,
   if (page.format === 'json') return mergeJsonPage(db, eventId, raceId, Buffer.from(page.rows).toString('utf8'), syncedAt);
   if (page.rows.length === 0) return 0;
   if (page.ids && !(await anyStoredBetween(db, eventId, page.ids.low, page.ids.high))) {
-    return copyFromText(db, `copy participants ${COPY_COLUMNS} from stdin`, [page.rows]);
+    return copyRows(db, 'participants', COPY_COLUMNS, page.rows);
   }
   // The temporary table is emptied at every commit: its three statements share one transaction (and connection).
   const merge = async (tx: Db) => {
     // Created once per connection (a notice, not an error, when it exists).
     await sql`create temporary table if not exists participants_incoming (like participants) on commit delete rows`.execute(tx);
-    await copyFromText(tx, `copy participants_incoming ${COPY_COLUMNS} from stdin`, [page.rows]);
+    await copyRows(tx, 'participants_incoming', COPY_COLUMNS, page.rows);
     const result = await sql`
       insert into participants ${INSERT_COLUMNS}
       select event_id, race_id, registration_id, user_id, first_name, last_name, email, dob, gender, age, bib_num, chip_num,

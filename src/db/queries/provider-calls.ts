@@ -111,7 +111,7 @@ export async function takeProviderCallAndSlot(
 ): Promise<CallAndSlot> {
   const { now, perHour, count, slots, holder, leaseMs } = call;
   const since = new Date(now.getTime() - HOUR_MS);
-  const noFlush = (await commitsMayDeferFlush(db)) ? sql`, (select set_config('synchronous_commit', 'off', true)) as no_flush` : sql``;
+  const noFlush = commitsMayDeferFlush(db) ? sql`, (select set_config('synchronous_commit', 'off', true)) as no_flush` : sql``;
   const take = async (tx: Db): Promise<CallAndSlot> => {
     const { rows } = await sql<{ used: number; oldest: Date | null; slot: number | null }>`
       with used as (
@@ -146,7 +146,7 @@ export async function takeProviderCallAndSlot(
 
 /** Frees a slot after its call (on Postgres committed without a flush: a lost release only makes the slot wait out its lease). */
 export async function releaseProviderSlot(db: Db, credential: string, slot: number, holder: string): Promise<void> {
-  const noFlush = (await commitsMayDeferFlush(db)) ? sql`and set_config('synchronous_commit', 'off', true) is not null` : sql``;
+  const noFlush = commitsMayDeferFlush(db) ? sql`and set_config('synchronous_commit', 'off', true) is not null` : sql``;
   await sql`
     update provider_slots set holder = null, until = null
     where credential = ${credential} and slot = ${slot} and holder = ${holder} ${noFlush}`.execute(db);
