@@ -7,7 +7,10 @@
  * far cheaper than INSERT … SELECT FROM unnest(arrays): array_in costs about
  * 0.5 µs an element, which for 30 columns is more than the insert itself.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CompiledQuery, type Kysely } from 'kysely';
+import { databaseKind } from './kind.js';
 
 /** A statement copyRows sends: `copy <table> (<columns>) from stdin`. */
 export const COPY_FROM_STDIN = /^copy [a-z_."]+ \([a-z_, ]+\) from stdin$/;
@@ -22,12 +25,22 @@ export function copyField(value: string | number | boolean | null | undefined): 
   return ESCAPED.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => ESCAPES[c]) : value;
 }
 
-/** Inserts rows (each line ends with \n, fields joined by \t, made with copyField; text or its UTF-8 bytes) in one COPY; returns how many. */
-export async function copyRows(db: Kysely<any>, table: string, columns: readonly string[], rows: string | Uint8Array): Promise<number> {
-  if (rows.length === 0) return 0;
+/** What copyRows sends: the whole text, or its slices (made as the COPY reads them, on Postgres). */
+export type CopyText = string | Uint8Array | Iterable<string | Uint8Array>;
+
+/**
+ * Inserts rows (each line ends with \n, fields joined by \t, made with
+ * copyField; text or its UTF-8 bytes, whole or in slices) in one COPY; returns
+ * how many. Slices stream on Postgres: the server parses one while the next is
+ * made. The embedded database reads one blob: there they are joined first.
+ */
+export async function copyRows(db: Kysely<any>, table: string, columns: readonly string[], rows: CopyText): Promise<number> {
   const statement = `copy ${table} (${columns.join(', ')}) from stdin`;
   if (!COPY_FROM_STDIN.test(statement)) throw new Error(`not a table and columns copyRows can name: ${statement}`);
-  const result = await db.executeQuery<{ rows: number }>(CompiledQuery.raw(statement, [rows]));
+  const whole = typeof rows === 'string' || rows instanceof Uint8Array;
+  if (whole && rows.length === 0) return 0;
+  const text = whole || databaseKind(db) === 'postgres' ? rows : Buffer.concat([...rows].map((r) => (typeof r === 'string' ? Buffer.from(r) : r)));
+  const result = await db.executeQuery<{ rows: number }>(CompiledQuery.raw(statement, [text]));
   return Number(result.rows[0]?.rows ?? 0);
 }
 
@@ -53,9 +66,16 @@ export function withCopy(client: CopyClient, load: () => Promise<CopyFrom>): voi
       (copyFrom) =>
         new Promise((resolve, reject) => {
           const stream = query(copyFrom(text)) as ReturnType<CopyFrom>;
-          stream.on('error', reject);
-          stream.on('finish', () => resolve({ command: 'COPY', rowCount: stream.rowCount ?? 0, rows: [{ rows: stream.rowCount ?? 0 }] }));
-          stream.end(values[0]);
+          const done = () => resolve({ command: 'COPY', rowCount: stream.rowCount ?? 0, rows: [{ rows: stream.rowCount ?? 0 }] });
+          const rows = values[0];
+          if (typeof rows === 'string' || rows instanceof Uint8Array) {
+            stream.on('error', reject);
+            stream.on('finish', done);
+            stream.end(rows);
+          } else {
+            // Slices: written as they are made, with the socket's back-pressure.
+            pipeline(Readable.from(rows as Iterable<string | Uint8Array>), stream).then(done, reject);
+          }
         }),
     );
   };

@@ -112,21 +112,20 @@ function copyTime(at: Date | null): string {
 /** Rows per chunk of COPY text: one long text of a whole page costs more to encode than a few shorter ones. */
 const ROWS_PER_CHUNK = 250;
 
-/** Rows as COPY text (UTF-8 chunks) in COPY_COLUMNS' order: what the unnest of upsertParticipants would insert. */
-function participantCopyChunks(eventId: number, raceId: number, rows: ParticipantRow[], syncedAt: Date): Buffer[] {
+/** Rows as COPY text (UTF-8 chunks, made as they are asked for) in COPY_COLUMNS' order: what the unnest of upsertParticipants would insert. */
+function* participantCopyChunks(eventId: number, raceId: number, rows: ParticipantRow[], syncedAt: Date): Generator<Buffer> {
   const head = `${eventId}\t${raceId}\t`;
   const tail = `\t${copyTime(syncedAt)}\t${copyTime(syncedAt)}\n`;
-  const chunks: Buffer[] = [];
   let text = '';
-  rows.forEach((r, i) => {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
     const team = r.teamInfo == null ? null : JSON.stringify(r.teamInfo);
     text += `${head}${r.registrationId}\t${copyField(r.userId)}\t${copyField(r.firstName)}\t${copyField(r.lastName)}\t${copyField(r.email)}\t${copyField(r.dob)}\t${copyField(r.gender)}\t${copyField(r.age)}\t${copyField(r.bibNum)}\t${copyField(r.chipNum)}\t${copyTime(r.registrationDate)}\t${copyTime(r.lastModified)}\t${copyField(r.amountPaid)}\t${copyField(team)}\t${copyField(r.city)}\t${copyField(r.state)}\t${copyField(r.zipcode)}\t${copyField(r.countryCode)}${tail}`;
     if ((i + 1) % ROWS_PER_CHUNK === 0 || i === rows.length - 1) {
-      chunks.push(Buffer.from(text));
+      yield Buffer.from(text);
       text = '';
     }
-  });
-  return chunks;
+  }
 }
 
 /** Whether any registration of the event with an id from low to high is stored (one probe of the primary key). */
@@ -138,15 +137,21 @@ async function anyStoredBetween(db: Db, eventId: number, low: number, high: numb
 
 /**
  * A backfill page made ready to be merged (mergePreparedPage), outside the
- * merge's transaction: COPY text on Postgres (copyRows), JSON on the embedded
- * database. One row per registration (the last listed wins).
+ * merge's transaction: one row per registration (the last listed wins); on
+ * Postgres the COPY text, made slice by slice while the merge sends it (so
+ * that Postgres reads one slice while the next is formatted), on the embedded
+ * database JSON.
  */
-export interface PreparedPage {
-  format: 'copy' | 'json';
-  rows: Uint8Array;
-  /** The lowest and highest registration id in it; when unknown, the merge takes the path for stored rows. */
-  ids?: { low: number; high: number };
-}
+export type PreparedPage =
+  | { format: 'json'; rows: Uint8Array }
+  | {
+      format: 'copy';
+      count: number;
+      /** The page's COPY text in slices, made afresh at each call. */
+      chunks: () => Iterable<Buffer>;
+      /** The lowest and highest registration id in it; when unknown, the merge takes the path for stored rows. */
+      ids?: { low: number; high: number };
+    };
 
 export async function preparePage(db: Db, eventId: number, raceId: number, page: ParticipantRow[], syncedAt: Date): Promise<PreparedPage> {
   const rows = lastPerKey(page);
@@ -156,7 +161,7 @@ export async function preparePage(db: Db, eventId: number, raceId: number, page:
     if (r.registrationId < ids!.low) ids!.low = r.registrationId;
     if (r.registrationId > ids!.high) ids!.high = r.registrationId;
   }
-  return { format: 'copy', rows: Buffer.concat(participantCopyChunks(eventId, raceId, rows, syncedAt)), ids };
+  return { format: 'copy', count: rows.length, chunks: () => participantCopyChunks(eventId, raceId, rows, syncedAt), ids };
 }
 
 /**
@@ -169,15 +174,15 @@ export async function preparePage(db: Db, eventId: number, raceId: number, page:
  */
 export async function mergePreparedPage(db: Db, eventId: number, raceId: number, page: PreparedPage, syncedAt: Date): Promise<number> {
   if (page.format === 'json') return mergeJsonPage(db, eventId, raceId, Buffer.from(page.rows).toString('utf8'), syncedAt);
-  if (page.rows.length === 0) return 0;
+  if (page.count === 0) return 0;
   if (page.ids && !(await anyStoredBetween(db, eventId, page.ids.low, page.ids.high))) {
-    return copyRows(db, 'participants', COPY_COLUMNS, page.rows);
+    return copyRows(db, 'participants', COPY_COLUMNS, page.chunks());
   }
   // The temporary table is emptied at every commit: its three statements share one transaction (and connection).
   const merge = async (tx: Db) => {
     // Created once per connection (a notice, not an error, when it exists).
     await sql`create temporary table if not exists participants_incoming (like participants) on commit delete rows`.execute(tx);
-    await copyRows(tx, 'participants_incoming', COPY_COLUMNS, page.rows);
+    await copyRows(tx, 'participants_incoming', COPY_COLUMNS, page.chunks());
     const result = await sql`
       insert into participants ${INSERT_COLUMNS}
       select event_id, race_id, registration_id, user_id, first_name, last_name, email, dob, gender, age, bib_num, chip_num,
