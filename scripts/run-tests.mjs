@@ -65,5 +65,10 @@ const files = readdirSync(testDir)
   .filter((f) => f.endsWith('.test.js'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .map((f) => join(testDir, f));
+// `node --test` with no file runs every test file it finds: a filter that matches nothing is a mistake, said so.
+if (files.length === 0) {
+  console.error(`run-tests: no test file in dist/test matches ${only.map((o) => JSON.stringify(o)).join(' or ')}`);
+  process.exit(2);
+}
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { env, stdio: 'inherit' });
 process.exit(result.status ?? 1);
