@@ -11,18 +11,9 @@ import { startSandbox } from '../src/sandbox/index.js';
 import { QUIET_LLM } from '../src/sandbox/llm-sim.js';
 import { backends } from './helpers/db.js';
 import { baseEnv, runOps } from './helpers/ops.js';
-import { serve } from './helpers/serve.js';
+import { processAlive as alive, serve } from './helpers/serve.js';
 
 const ADMIN = 'outlive-admin-token';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const postgres = backends.find((b) => b.name === 'postgres')!;
 

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { backends } from './helpers/db.js';
 import { baseEnv } from './helpers/ops.js';
-import { serve } from './helpers/serve.js';
+import { processAlive as alive, serve } from './helpers/serve.js';
 
 const ADMIN = 'start-timeout-admin-token';
 
@@ -42,15 +42,6 @@ async function gate(target: URL): Promise<{ port: number; hang: boolean; close()
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const postgres = backends.find((b) => b.name === 'postgres')!;

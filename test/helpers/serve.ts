@@ -50,3 +50,13 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   }
   return { status: response.status, json, headers: response.headers };
 }
+
+/** Whether a process of this pid still runs (signal 0 checks without sending anything). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
