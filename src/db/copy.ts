@@ -67,15 +67,10 @@ export function withCopy(client: CopyClient, load: () => Promise<CopyFrom>): voi
         new Promise((resolve, reject) => {
           const stream = query(copyFrom(text)) as ReturnType<CopyFrom>;
           const done = () => resolve({ command: 'COPY', rowCount: stream.rowCount ?? 0, rows: [{ rows: stream.rowCount ?? 0 }] });
-          const rows = values[0];
-          if (typeof rows === 'string' || rows instanceof Uint8Array) {
-            stream.on('error', reject);
-            stream.on('finish', done);
-            stream.end(rows);
-          } else {
-            // Slices: written as they are made, with the socket's back-pressure.
-            pipeline(Readable.from(rows as Iterable<string | Uint8Array>), stream).then(done, reject);
-          }
+          const rows = values[0] as CopyText;
+          // Whole text as one slice; slices are written as they are made, with the socket's back-pressure.
+          const slices = typeof rows === 'string' || rows instanceof Uint8Array ? [rows] : rows;
+          pipeline(Readable.from(slices), stream).then(done, reject);
         }),
     );
   };

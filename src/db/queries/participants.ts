@@ -2,10 +2,10 @@
  * Every statement on participants. Writes are set-based: a page of rows goes
  * in as one INSERT … SELECT FROM unnest(arrays) ON CONFLICT, a handful of
  * parameters for any number of rows (platform.md: the fastest path short of
- * COPY), or, for a backfill's pages on Postgres, by COPY (writeParticipantPage).
+ * COPY), or, for a backfill's pages on Postgres, by COPY (preparePage, mergePreparedPage).
  */
 import { sql, type Kysely } from 'kysely';
-import { copyRows } from '../copy.js';
+import { copyField, copyRows } from '../copy.js';
 import { databaseKind } from '../kind.js';
 import type { Database } from '../schema.js';
 
@@ -68,17 +68,6 @@ const COPY_COLUMNS = [
   ...['bib_num', 'chip_num', 'registration_date', 'last_modified', 'amount_paid', 'team_info', 'city', 'state', 'zipcode'],
   ...['country_code', 'first_synced_at', 'synced_at'],
 ] as const;
-
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-const ESCAPES = /[\\\t\n\r]/g;
-const ESCAPED: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** One field of COPY's text format: \\N for null, backslash, tab and line breaks escaped. */
-function copyField(value: string | number | null): string {
-  if (value === null) return '\\N';
-  if (typeof value === 'number') return String(value);
-  return NEEDS_ESCAPE.test(value) ? value.replace(ESCAPES, (c) => ESCAPED[c]!) : value;
-}
 
 /** '00' to '59'. */
 const TWO = Array.from({ length: 60 }, (_, n) => (n < 10 ? `0${n}` : String(n)));
